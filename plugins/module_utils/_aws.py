@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: linktrack.https contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""AWS glue shared by the collection's AWS modules.
+
+This module is private to the linktrack.https collection. It is not a public
+API and may change in any release without notice.
+
+The modules build an ``AnsibleAWSModule`` (amazon.aws), so they take the
+standard AWS connection options and belong to ``group/linktrack.https.aws``.
+Everything here is the thin layer between that module object and the plain
+logic classes, which take a boto3 client and an ``AwsCaller``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.linktrack.https.plugins.module_utils._common import (
+    AwsCaller,
+    LinktrackError,
+    error_code,
+)
+
+# CloudFront only takes ACM certificates from us-east-1; its own API is global
+# and is signed for us-east-1 too.
+CLOUDFRONT_REGION = "us-east-1"
+
+# The tag every resource created by this collection carries.
+MANAGED_TAG_KEY = "linktrack.https:managed"
+MANAGED_TAG_VALUE = "true"
+
+
+def require_us_east_1(module, what):
+    """Fail before any call when the module was told a region other than us-east-1.
+
+    Returns the region to use. An unset region means us-east-1.
+    """
+    region = module.params.get("region")
+    if region and region != CLOUDFRONT_REGION:
+        raise LinktrackError(
+            "region: %s must run in %s because CloudFront only accepts ACM certificates "
+            "from that region, but region is %r. Set region: %s (or leave it unset)."
+            % (what, CLOUDFRONT_REGION, region, CLOUDFRONT_REGION),
+            field="region",
+        )
+    return CLOUDFRONT_REGION
+
+
+def aws_client(module, service):
+    """A boto3 client for ``service`` in us-east-1.
+
+    botocore's own retries are reduced to one attempt: retries live in one
+    place, the collection's ``AwsCaller``, so they can be counted and bounded.
+    """
+    from botocore.config import Config  # imported late: the module checks for botocore first
+
+    config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+    return module.client(service, region=CLOUDFRONT_REGION, config=config)
+
+
+def new_caller(module=None):
+    """The ``AwsCaller`` a module uses for every call."""
+    return AwsCaller()
+
+
+def fail_from_exception(module, exc, result=None):
+    """Turn an exception raised by module_utils into the module's one ``fail_json``."""
+    result = dict(result or {})
+    if isinstance(exc, LinktrackError):
+        if exc.field:
+            result.setdefault("field", exc.field)
+        result.update(exc.details)
+        module.fail_json(msg=exc.message, **result)
+    code = error_code(exc)
+    if code:
+        module.fail_json(msg="AWS answered %s: %s" % (code, exc), error_code=code, **result)
+    module.fail_json(msg="%s: %s" % (type(exc).__name__, exc), **result)

@@ -1,0 +1,348 @@
+# -*- coding: utf-8 -*-
+# Copyright: linktrack.https contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared primitives of linktrack.https.
+
+This module is private to the linktrack.https collection. It is not a public
+API and may change in any release without notice.
+
+It holds the pieces every module uses, so that each exists once:
+
+* ``LinktrackError``: the one exception type raised by module_utils code; the
+  module's ``main()`` turns it into a single ``fail_json``.
+* ``normalize_domain``: validation and normalisation of host names.
+* ``poll_until``: the deadline loop with growing sleeps used where no botocore
+  waiter exists.
+* ``AwsCaller``: the one jittered backoff for throttling and transient AWS
+  errors.
+* ``Differences``: desired-versus-current comparison as data, from which
+  ``changed``, check mode and ``--diff`` follow.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import random
+import re
+import time
+
+try:
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+        ConnectTimeoutError,
+    )
+
+    _TRANSIENT_EXCEPTIONS = (
+        ConnectionClosedError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+        ConnectTimeoutError,
+    )
+except ImportError:  # pragma: no cover - modules report the missing library
+    ClientError = None
+    _TRANSIENT_EXCEPTIONS = ()
+
+
+class LinktrackError(Exception):
+    """The one error type of the collection's module_utils.
+
+    ``field`` names the option or resource the error is about, so that the
+    message a person reads says what to fix. ``details`` is extra data that the
+    module returns beside the message (never secrets).
+    """
+
+    def __init__(self, message, field=None, details=None):
+        super(LinktrackError, self).__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details or {}
+
+    def __str__(self):
+        return self.message
+
+
+# --------------------------------------------------------------------------
+# Host names
+# --------------------------------------------------------------------------
+
+_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _to_ascii(name, field):
+    try:
+        name.encode("ascii")
+        return name
+    except UnicodeEncodeError:
+        pass
+    labels = []
+    for label in name.split("."):
+        try:
+            label.encode("ascii")
+            labels.append(label)
+        except UnicodeEncodeError:
+            try:
+                labels.append(label.encode("idna").decode("ascii"))
+            except UnicodeError as exc:
+                raise LinktrackError(
+                    "%s: %r is not a valid internationalised host name (%s)." % (field, name, exc),
+                    field=field,
+                )
+    return ".".join(labels)
+
+
+def normalize_domain(value, field="domain_name", allow_wildcard=False):
+    """Return ``value`` as a lower-case ASCII host name without trailing dot.
+
+    International names become punycode. Raises ``LinktrackError`` naming
+    ``field`` and saying what a valid value looks like.
+    """
+    hint = "Give a fully qualified host name such as links.example.com."
+    if value is None or not isinstance(value, str) or not value.strip():
+        raise LinktrackError("%s is empty. %s" % (field, hint), field=field)
+    raw = value
+    name = value.strip()
+    if "://" in name or "/" in name:
+        raise LinktrackError(
+            "%s: %r must be a bare host name, without a scheme or a path. %s" % (field, raw, hint),
+            field=field,
+        )
+    if re.search(r"\s", name):
+        raise LinktrackError("%s: %r contains white space. %s" % (field, raw, hint), field=field)
+    if ":" in name:
+        raise LinktrackError("%s: %r must not contain a port or a colon. %s" % (field, raw, hint), field=field)
+    name = name.rstrip(".") if name.endswith(".") and not name.endswith("..") else name
+    name = _to_ascii(name, field).lower()
+    if len(name) > 253:
+        raise LinktrackError(
+            "%s: %r is %d characters long; a host name has at most 253." % (field, raw, len(name)),
+            field=field,
+        )
+    labels = name.split(".")
+    wildcard = labels[0] == "*"
+    if wildcard:
+        if not allow_wildcard:
+            raise LinktrackError(
+                "%s: %r is a wildcard. A tracking domain must be one exact host name "
+                "(CloudFront needs the exact alias, and Iterable tracks one host). %s" % (field, raw, hint),
+                field=field,
+            )
+        labels = labels[1:]
+    if len(labels) < 2:
+        raise LinktrackError(
+            "%s: %r is a bare top-level domain or a single label. %s" % (field, raw, hint),
+            field=field,
+        )
+    for label in labels:
+        if not label:
+            raise LinktrackError("%s: %r has an empty label (two dots in a row, or a leading dot). %s" % (field, raw, hint), field=field)
+        if len(label) > 63:
+            raise LinktrackError(
+                "%s: the label %r of %r is %d characters long; a label has at most 63." % (field, label, raw, len(label)),
+                field=field,
+            )
+        if "_" in label:
+            raise LinktrackError(
+                "%s: %r contains an underscore, which is not allowed in a host name. %s" % (field, raw, hint),
+                field=field,
+            )
+        if not _LABEL_RE.match(label):
+            raise LinktrackError(
+                "%s: the label %r of %r may hold only letters, digits and inner hyphens. %s" % (field, label, raw, hint),
+                field=field,
+            )
+    if labels[-1].isdigit():
+        raise LinktrackError("%s: %r looks like an IP address, not a host name. %s" % (field, raw, hint), field=field)
+    return ("*." if wildcard else "") + ".".join(labels)
+
+
+def positive_number(value, field):
+    """Raise ``LinktrackError`` unless ``value`` is a number above zero."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise LinktrackError("%s must be a number of seconds above 0, got %r." % (field, value), field=field)
+    return value
+
+
+# --------------------------------------------------------------------------
+# Waiting
+# --------------------------------------------------------------------------
+
+
+class Clock:
+    """Time source; tests replace it with a fake that does not sleep."""
+
+    def now(self):
+        return time.monotonic()
+
+    def sleep(self, seconds):
+        time.sleep(seconds)
+
+
+def poll_until(check, timeout, what, clock=None, first_delay=1.0, max_delay=30.0, factor=1.6):
+    """Call ``check()`` until it returns ``(True, value)`` or ``timeout`` passes.
+
+    ``check`` returns ``(done, value)``. Sleeps grow from ``first_delay`` by
+    ``factor`` up to ``max_delay`` and never overshoot the deadline. Returns
+    ``(value, waited_seconds)``. On timeout raises ``LinktrackError`` saying
+    what was awaited and the last value seen.
+    """
+    clock = clock or Clock()
+    start = clock.now()
+    deadline = start + timeout
+    delay = first_delay
+    while True:
+        done, value = check()
+        now = clock.now()
+        if done:
+            return value, round(now - start, 3)
+        if now >= deadline:
+            raise LinktrackError(
+                "Timed out after %.0f seconds waiting for %s; last seen: %s." % (now - start, what, value),
+                details={"waited_seconds": round(now - start, 3), "last_seen": value},
+            )
+        clock.sleep(max(0.0, min(delay, deadline - now)))
+        delay = min(delay * factor, max_delay)
+
+
+# --------------------------------------------------------------------------
+# AWS calls
+# --------------------------------------------------------------------------
+
+RETRY_ERROR_CODES = frozenset(
+    [
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "InternalError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    ]
+)
+
+
+def error_code(exc):
+    """The AWS error code of a botocore ``ClientError``, or ``None``."""
+    response = getattr(exc, "response", None) or {}
+    return (response.get("Error") or {}).get("Code")
+
+
+def _http_status(exc):
+    response = getattr(exc, "response", None) or {}
+    return (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+
+
+class AwsCaller:
+    """One jittered exponential backoff for every AWS call of a module.
+
+    Retries throttling, ``PriorRequestNotComplete``, HTTP 5xx and dropped
+    connections, up to ``max_attempts`` tries or ``max_elapsed`` seconds.
+    Counts the retries it made in ``self.retries`` so modules can report them.
+    ``extra_codes`` adds error codes a caller wants retried too.
+    """
+
+    def __init__(self, max_attempts=10, base_delay=0.5, max_delay=20.0, max_elapsed=300.0,
+                 clock=None, extra_codes=(), rng=None):
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.max_elapsed = max_elapsed
+        self.clock = clock or Clock()
+        self.codes = RETRY_ERROR_CODES | frozenset(extra_codes)
+        self.rng = rng or random.Random()
+        self.retries = 0
+        self.calls = 0
+
+    def _retryable(self, exc):
+        if _TRANSIENT_EXCEPTIONS and isinstance(exc, _TRANSIENT_EXCEPTIONS):
+            return True
+        if ClientError is not None and isinstance(exc, ClientError):
+            if error_code(exc) in self.codes:
+                return True
+            status = _http_status(exc)
+            return status is not None and status >= 500
+        return False
+
+    def __call__(self, method, **kwargs):
+        start = self.clock.now()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.calls += 1
+            try:
+                return method(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - filtered just below
+                if not self._retryable(exc):
+                    raise
+                elapsed = self.clock.now() - start
+                if attempt >= self.max_attempts or elapsed >= self.max_elapsed:
+                    raise
+                # "full jitter": a random sleep up to the exponential cap
+                cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+                self.retries += 1
+                self.clock.sleep(self.rng.uniform(cap / 2.0, cap))
+
+
+# --------------------------------------------------------------------------
+# Desired versus current
+# --------------------------------------------------------------------------
+
+
+class Differences:
+    """An ordered list of ``(field, before, after)`` differences.
+
+    ``changed``, check mode and ``--diff`` all follow from this list:
+    ``bool(differences)`` is ``changed``; ``as_list()`` goes into the result;
+    ``as_diff()`` is Ansible's ``{'before': ..., 'after': ...}`` with exactly the
+    fields that differ.
+    """
+
+    def __init__(self):
+        self._items = []
+
+    def add(self, field, before, after):
+        self._items.append((field, before, after))
+
+    def compare(self, field, before, after):
+        if before != after:
+            self.add(field, before, after)
+
+    def __bool__(self):
+        return bool(self._items)
+
+    __nonzero__ = __bool__
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def fields(self):
+        return [field for field, _before, _after in self._items]
+
+    def as_list(self):
+        return [{"field": f, "before": b, "after": a} for f, b, a in self._items]
+
+    def as_diff(self, before_header=None, after_header=None):
+        diff = {
+            "before": dict((f, b) for f, b, _a in self._items),
+            "after": dict((f, a) for f, _b, a in self._items),
+        }
+        if before_header:
+            diff["before_header"] = before_header
+        if after_header:
+            diff["after_header"] = after_header
+        return diff

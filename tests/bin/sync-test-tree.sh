@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Copies this checkout to $TMPDIR/linktrack-ansible-test-<id>/ansible_collections/linktrack/https
+# and links the dependency collections from the virtual environment's `ansible`
+# package beside it. Prints the path. ansible-test wants a real directory at a
+# path ending in ansible_collections/NAMESPACE/NAME; it must lie outside this git
+# checkout, or ansible-test asks git for the file list and sees nothing.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VENV=$ROOT/.venv
+ID=$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)
+DEST=${TMPDIR:-/tmp}/linktrack-ansible-test-$ID/ansible_collections
+SITE=$("$VENV/bin/python" -c 'import ansible_collections; print(list(ansible_collections.__path__)[0])')
+mkdir -p "$DEST/linktrack/https"
+rsync -a --delete \
+  --exclude /.git --exclude /.venv --exclude /.tmp --exclude /.cache --exclude /build \
+  --exclude /tests/output --exclude /tests/sandbox/.state --exclude /tests/sandbox/sandbox.env \
+  --exclude __pycache__ --exclude '*.pyc' --exclude /.ansible --exclude '/*.tar.gz' \
+  "$ROOT/" "$DEST/linktrack/https/"
+for dep in amazon/aws community/general community/aws; do
+  ns=${dep%/*}
+  mkdir -p "$DEST/$ns"
+  [ -e "$DEST/$dep" ] || ln -s "$SITE/$dep" "$DEST/$dep"
+done
+echo "$DEST/linktrack/https"
