@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The test suite of linktrack.https, stage by stage.
+#   tests/bin/run-tests.sh all            every stage, in order (what `make test` and CI run)
+#   tests/bin/run-tests.sh STAGE [...]    only those stages
+# Stages: units sanity lint docs-lint docs integration molecule ecosystem reliability
+# Every stage that fails is reported at the end; the exit code is non-zero if any failed.
+# Stages that need the sandbox start a private instance (own ports and state
+# directory) and stop it again, so a sandbox you started yourself is left alone.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+VENV=$ROOT/.venv
+export PATH=$VENV/bin:$PATH
+export ANSIBLE_COLLECTIONS_PATH=$ROOT/.tmp/collections
+export PYTHONDONTWRITEBYTECODE=1
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+# Nothing in the tests may reach real AWS: without an endpoint, boto3 fails on the closed network anyway.
+export AWS_EC2_METADATA_DISABLED=true
+
+LOGDIR=$ROOT/tests/output/run-tests
+mkdir -p "$LOGDIR"
+TEST_SANDBOX_DIR=$ROOT/.tmp/test-sandbox
+export TEST_SANDBOX_ENV=$TEST_SANDBOX_DIR/sandbox.env
+TEST_SANDBOX_PORT_BASE=${TEST_SANDBOX_PORT_BASE:-17000}
+
+declare -a PASSED=() FAILED=() SKIPPED=()
+hr() { printf '\n==== %s ====\n' "$*"; }
+
+sandbox_started=
+sandbox_up() {
+  [ -n "$sandbox_started" ] && return 0
+  SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
+    "$VENV/bin/python" tests/sandbox/sandbox.py up || return 1
+  sandbox_started=1
+}
+sandbox_down() {
+  [ -n "$sandbox_started" ] || return 0
+  SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
+    "$VENV/bin/python" tests/sandbox/sandbox.py down
+  sandbox_started=
+}
+trap sandbox_down EXIT
+
+test_tree() { bash tests/bin/sync-test-tree.sh; }
+
+# ----------------------------------------------------------------------------
+stage_units() {
+  local d; d=$(test_tree) || return 1
+  ( cd "$d" && ansible-test units --venv --python 3.11 --requirements-mode skip 2>/dev/null ) && return 0
+  # ansible-test's own venv cannot install the unit requirements offline in every
+  # version; fall back to running the same tests with pytest in the project venv.
+  ( cd "$d" && PYTHONPATH=$(dirname "$(dirname "$(dirname "$d")")") \
+      "$VENV/bin/python" -m pytest -q -p no:cacheprovider -n 2 tests/unit )
+}
+
+stage_sanity() {
+  local d; d=$(test_tree) || return 1
+  if ls "$d"/tests/sanity/ignore-*.txt >/dev/null 2>&1; then
+    echo "tests/sanity/ignore-*.txt exists: the project allows no ignore entries" >&2
+    return 1
+  fi
+  ( cd "$d" && ansible-test sanity --venv --python 3.11 --color no )
+}
+
+stage_lint() {
+  ansible-lint --offline --profile production --nocolor
+}
+
+stage_docs_lint() {
+  local d; d=$(test_tree) || return 1
+  ( cd "$d" && antsibull-docs lint-collection-docs --plugin-docs . )
+}
+
+stage_docs() {
+  [ -x tests/bin/build-docs.sh ] || { echo "no docs build script yet"; return 2; }
+  bash tests/bin/build-docs.sh
+}
+
+write_integration_config() {
+  local d=$1
+  "$VENV/bin/python" tests/sandbox/sandbox.py env --format yaml --env-file "$TEST_SANDBOX_ENV" \
+    > "$d/tests/integration/integration_config.yml"
+}
+
+stage_integration() {
+  sandbox_up || return 1
+  local d; d=$(test_tree) || return 1
+  write_integration_config "$d" || return 1
+  ( cd "$d" && ansible-test integration --local --python 3.11 --color no )
+}
+
+stage_molecule() {
+  sandbox_up || return 1
+  local rc=0 s found=
+  for s in roles/link_domain/molecule/*/; do
+    [ -f "$s/molecule.yml" ] || continue
+    found=1
+    s=$(basename "$s")
+    hr "molecule test -s $s"
+    ( cd roles/link_domain && SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV molecule test -s "$s" ) || rc=1
+  done
+  [ -n "$found" ] || { echo "no molecule scenarios yet"; return 2; }
+  return $rc
+}
+
+stage_ecosystem() {
+  [ -d tests/ecosystem ] || { echo "no ecosystem tests yet"; return 2; }
+  sandbox_up || return 1
+  SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/ecosystem
+}
+
+stage_reliability() {
+  [ -d tests/reliability ] || { echo "no reliability tests yet"; return 2; }
+  sandbox_up || return 1
+  SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/reliability
+}
+
+# ----------------------------------------------------------------------------
+run_stage() {
+  local name=$1 fn=stage_${1//-/_} start rc
+  declare -F "$fn" >/dev/null || { echo "unknown stage: $name" >&2; FAILED+=("$name(unknown)"); return; }
+  hr "$name"
+  start=$(date +%s)
+  "$fn" 2>&1 | tee "$LOGDIR/$name.log"
+  rc=${PIPESTATUS[0]}
+  local secs=$(( $(date +%s) - start ))
+  case $rc in
+    0) PASSED+=("$name(${secs}s)") ;;
+    2) SKIPPED+=("$name(not built yet)") ;;
+    *) FAILED+=("$name(rc=$rc,${secs}s)") ;;
+  esac
+}
+
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(all)
+if [ "${stages[0]}" = all ]; then
+  stages=(units sanity lint docs-lint docs integration molecule ecosystem reliability)
+fi
+t0=$(date +%s)
+for s in "${stages[@]}"; do run_stage "$s"; done
+sandbox_down
+hr "summary ($(( $(date +%s) - t0 ))s)"
+echo "passed stages:  ${PASSED[*]:-none}"
+echo "skipped stages: ${SKIPPED[*]:-none}"
+echo "failed stages:  ${FAILED[*]:-none}"
+echo "stages: ${#PASSED[@]} passed, ${#FAILED[@]} failed, ${#SKIPPED[@]} skipped"
+[ ${#FAILED[@]} -eq 0 ]
