@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# Copyright: linktrack.https contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of the shared primitives in module_utils/_common.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from ansible_collections.linktrack.https.plugins.module_utils._common import (
+    AwsCaller,
+    Differences,
+    LinktrackError,
+    normalize_domain,
+    poll_until,
+    positive_number,
+)
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 1000.0
+        self.sleeps = []
+
+    def now(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+def client_error(code, status=400):
+    return ClientError({"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("links.example.com", "links.example.com"),
+        ("LINKS.Example.COM.", "links.example.com"),
+        ("  links.example.com ", "links.example.com"),
+        ("links.bücher.de", "links.xn--bcher-kva.de"),
+        ("a-b.c-d.example", "a-b.c-d.example"),
+    ],
+)
+def test_normalize_domain_accepts_and_normalises(value, expected):
+    assert normalize_domain(value, "domain_name") == expected
+
+
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        ("", "is empty"),
+        (None, "is empty"),
+        ("https://links.example.com", "without a scheme"),
+        ("links.example.com/path", "without a scheme or a path"),
+        ("links example.com", "white space"),
+        ("links_x.example.com", "underscore"),
+        ("com", "bare top-level domain"),
+        ("*.example.com", "wildcard"),
+        ("a" * 64 + ".example.com", "at most 63"),
+        (("a" * 60 + ".") * 5 + "com", "at most 253"),
+        ("-links.example.com", "inner hyphens"),
+        ("links..example.com", "empty label"),
+        ("10.0.0.1", "IP address"),
+        ("links.example.com:443", "port"),
+    ],
+)
+def test_normalize_domain_rejects_with_field_named(value, fragment):
+    with pytest.raises(LinktrackError) as err:
+        normalize_domain(value, "link_domain_name")
+    assert err.value.field == "link_domain_name"
+    assert str(err.value).startswith("link_domain_name")
+    assert fragment in str(err.value)
+
+
+def test_normalize_domain_wildcard_when_allowed():
+    assert normalize_domain("*.Example.com", "san", allow_wildcard=True) == "*.example.com"
+
+
+@pytest.mark.parametrize("value", [0, -1, None, True, "5"])
+def test_positive_number_rejects(value):
+    with pytest.raises(LinktrackError) as err:
+        positive_number(value, "wait_timeout")
+    assert err.value.field == "wait_timeout"
+
+
+def test_poll_until_grows_sleeps_and_returns_waited():
+    clock = FakeClock()
+    answers = iter([(False, "InProgress")] * 4 + [(True, "Deployed")])
+    value, waited = poll_until(lambda: next(answers), 600, "deployment", clock=clock, first_delay=1, factor=2, max_delay=5)
+    assert value == "Deployed"
+    assert clock.sleeps == [1, 2, 4, 5]
+    assert waited == 12
+
+
+def test_poll_until_times_out_with_last_value_and_never_overshoots():
+    clock = FakeClock()
+    with pytest.raises(LinktrackError) as err:
+        poll_until(lambda: (False, "PENDING_VALIDATION"), 10, "ISSUED", clock=clock, first_delay=4, factor=2)
+    assert "ISSUED" in str(err.value) and "PENDING_VALIDATION" in str(err.value)
+    assert sum(clock.sleeps) == 10
+    assert err.value.details["waited_seconds"] == 10
+
+
+def test_aws_caller_retries_throttling_then_succeeds():
+    clock = FakeClock()
+    calls = []
+
+    def method(**kwargs):
+        calls.append(kwargs)
+        if len(calls) < 3:
+            raise client_error("Throttling")
+        return {"ok": True}
+
+    caller = AwsCaller(clock=clock)
+    assert caller(method, Name="x") == {"ok": True}
+    assert caller.retries == 2
+    assert calls == [{"Name": "x"}] * 3
+    assert len(clock.sleeps) == 2
+
+
+@pytest.mark.parametrize("exc", [client_error("PriorRequestNotComplete"), client_error("Whatever", 503),
+                                 EndpointConnectionError(endpoint_url="http://127.0.0.1:1")])
+def test_aws_caller_retries_transient(exc):
+    outcomes = [exc, "done"]
+
+    def method():
+        item = outcomes.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    caller = AwsCaller(clock=FakeClock())
+    assert caller(method) == "done"
+    assert caller.retries == 1
+
+
+def test_aws_caller_does_not_retry_client_mistakes():
+    caller = AwsCaller(clock=FakeClock())
+
+    def method():
+        raise client_error("InvalidArgument")
+
+    with pytest.raises(ClientError):
+        caller(method)
+    assert caller.retries == 0
+
+
+def test_aws_caller_gives_up_after_max_attempts():
+    clock = FakeClock()
+    caller = AwsCaller(clock=clock, max_attempts=4)
+
+    def method():
+        raise client_error("Throttling")
+
+    with pytest.raises(ClientError):
+        caller(method)
+    assert caller.retries == 3
+    assert caller.calls == 4
+
+
+def test_differences_drive_changed_list_and_diff():
+    diffs = Differences()
+    diffs.compare("Origin.Protocol", "https-only", "https-only")
+    assert not diffs
+    diffs.compare("PriceClass", "PriceClass_100", "PriceClass_All")
+    diffs.add("Aliases", [], ["links.example.com"])
+    assert bool(diffs) and len(diffs) == 2
+    assert diffs.fields() == ["PriceClass", "Aliases"]
+    assert diffs.as_list()[0] == {"field": "PriceClass", "before": "PriceClass_100", "after": "PriceClass_All"}
+    assert diffs.as_diff() == {
+        "before": {"PriceClass": "PriceClass_100", "Aliases": []},
+        "after": {"PriceClass": "PriceClass_All", "Aliases": ["links.example.com"]},
+    }
