@@ -71,6 +71,9 @@ class LinktrackError(Exception):
 # --------------------------------------------------------------------------
 
 _LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# DNS record names (not host names) may carry underscores, as in ACM's
+# validation records (_3639ac51...links.example.com) or _dmarc.
+_RECORD_LABEL_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
 def _to_ascii(name, field):
@@ -95,11 +98,12 @@ def _to_ascii(name, field):
     return ".".join(labels)
 
 
-def normalize_domain(value, field="domain_name", allow_wildcard=False):
+def normalize_domain(value, field="domain_name", allow_wildcard=False, allow_underscore=False):
     """Return ``value`` as a lower-case ASCII host name without trailing dot.
 
     International names become punycode. Raises ``LinktrackError`` naming
-    ``field`` and saying what a valid value looks like.
+    ``field`` and saying what a valid value looks like. ``allow_underscore``
+    accepts DNS record names such as ACM's ``_abc123.links.example.com``.
     """
     hint = "Give a fully qualified host name such as links.example.com."
     if value is None or not isinstance(value, str) or not value.strip():
@@ -145,12 +149,12 @@ def normalize_domain(value, field="domain_name", allow_wildcard=False):
                 "%s: the label %r of %r is %d characters long; a label has at most 63." % (field, label, raw, len(label)),
                 field=field,
             )
-        if "_" in label:
+        if "_" in label and not allow_underscore:
             raise LinktrackError(
                 "%s: %r contains an underscore, which is not allowed in a host name. %s" % (field, raw, hint),
                 field=field,
             )
-        if not _LABEL_RE.match(label):
+        if not (_RECORD_LABEL_RE if allow_underscore else _LABEL_RE).match(label):
             raise LinktrackError(
                 "%s: the label %r of %r may hold only letters, digits and inner hyphens. %s" % (field, label, raw, hint),
                 field=field,
