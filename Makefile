@@ -57,7 +57,7 @@ molecule: bootstrap
 	@bash tests/bin/run-tests.sh molecule
 
 benchmark: bootstrap
-	@bash tests/benchmarks/run.sh $(or $(N),10)
+	@$(PY) tests/benchmarks/bench.py --n $(or $(N),1 10 50) --rounds $(or $(ROUNDS),2)
 
 build: bootstrap
 	@bash tests/bin/run-tests.sh build
