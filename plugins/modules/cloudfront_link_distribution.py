@@ -1,0 +1,379 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: linktrack.https contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cloudfront_link_distribution
+short_description: The CloudFront distribution that gives an Iterable link tracking domain HTTPS
+version_added: 0.1.0
+description:
+  - Creates, repairs, awaits and deletes exactly one Amazon CloudFront distribution per link tracking domain, configured
+    as Iterable's guide "HTTPS for link tracking domains with Amazon CloudFront" prescribes (steps 2 and 3).
+  - Every row of the guide's Origin, Default Cache Behavior and Settings tables is set explicitly. The origin is
+    O(iterable_region)'s link host over HTTPS only (ports 80/443, minimum origin protocol TLSv1.2, empty origin path,
+    origin id = origin domain, no custom headers, Origin Shield off, 3 connection attempts, connection timeout 10,
+    response timeout 30, keep-alive 5). The default behaviour compresses, allows all seven HTTP methods and caches GET
+    and HEAD, restricts no viewers and, with the guide's legacy cache settings, forwards all headers, query strings
+    and cookies with object caching following the origin (MinTTL 0, DefaultTTL 86400, MaxTTL 31536000, which are the
+    console's values for "use origin cache headers"). No response headers policy, smooth streaming, field-level encryption,
+    real-time logs or function associations. Settings are all edge locations, no WAF, the alias, the ACM
+    certificate with SNI only and security policy TLSv1.2_2021, HTTP/2, no default root object, logging off and IPv6
+    on.
+  - The distribution is found by its alias (every page of ListDistributions, compared in lower case) or by
+    O(distribution_id). A no-op run makes two requests, ListDistributions and GetDistributionConfig.
+  - Only the fields above are compared, after both sides are normalised; defaults that AWS adds by itself never
+    cause a change. Drift in one of them (a setting changed in the console) is repaired with C(UpdateDistribution)
+    using the ETag of a fresh read; a stale ETag is fetched again and the update retried a bounded number of times.
+    Parts the guide does not mention (cache behaviours for other paths, geo restrictions, custom error pages) are
+    left as they are.
+  - New distributions are created with a deterministic caller reference derived from the alias, so a create that is
+    retried after a time-out finds the first distribution instead of making a second, and they carry the tag
+    C(linktrack.https:managed=true).
+author:
+  - linktrack.https contributors (@linktrack-https)
+options:
+  domain_name:
+    description:
+      - The link tracking domain, for example C(links.example.com). It becomes the distribution's only alternate
+        domain name (CNAME).
+      - Lower case, no trailing dot; international names are converted to punycode. Wildcards are refused.
+    type: str
+    required: true
+  certificate_arn:
+    description:
+      - ARN of the ISSUED ACM certificate that covers O(domain_name), for example the C(arn) returned by
+        M(linktrack.https.acm_dns_certificate).
+      - It must be an ACM certificate in us-east-1 of the C(aws) partition, C(arn:aws:acm:us-east-1:ACCOUNT:certificate/ID),
+        because CloudFront takes certificates from nowhere else.
+      - Required when O(state=present).
+    type: str
+  iterable_region:
+    description:
+      - Where the Iterable project lives. V(usdc) makes the origin C(links.iterable.com), V(edc) makes it
+        C(links.eu.iterable.com).
+    type: str
+    choices: [usdc, edc]
+    default: usdc
+  origin_domain:
+    description:
+      - An explicit origin host name, overriding O(iterable_region). Meant for tests and for Iterable hosts the
+        region words do not cover.
+    type: str
+  state:
+    description:
+      - V(present) creates the distribution or repairs it to the guide's configuration.
+      - V(absent) disables the distribution, waits until that is deployed and deletes it. Only distributions tagged
+        C(linktrack.https:managed=true) are deleted unless O(force=true). Absent when already absent changes nothing.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait:
+    description:
+      - Wait until the distribution's status is C(Deployed) (step 3 of the guide). The status is polled with
+        growing intervals, from 5 up to 60 seconds.
+      - With V(false) the module returns at once; a later run with V(true) and nothing to change only waits.
+      - O(state=absent) always waits after disabling, because CloudFront deletes only deployed, disabled
+        distributions.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait for C(Deployed) before failing. Real deployments take up to about 35 minutes, hence the
+        default of 40 minutes. Must be above 0.
+    type: int
+    default: 2400
+  tags:
+    description:
+      - Tags for the distribution. They are set on create together with C(linktrack.https:managed=true).
+      - When given, the distribution's tags are read and missing or different ones are set (one extra request).
+        When omitted, tags are neither read nor changed.
+      - The key C(linktrack.https:managed) is reserved.
+    type: dict
+  purge_tags:
+    description:
+      - With O(tags), also remove tags that are not in O(tags) (C(linktrack.https:managed) is always kept).
+    type: bool
+    default: false
+  comment:
+    description:
+      - The distribution's comment, at most 128 characters.
+      - When omitted, a new distribution gets C(linktrack.https - HTTPS link tracking for DOMAIN) and an existing
+        comment is not compared.
+    type: str
+  enabled:
+    description:
+      - Whether the distribution serves traffic. The guide's distribution is enabled.
+    type: bool
+    default: true
+  distribution_id:
+    description:
+      - Work on this distribution instead of finding one by O(domain_name). Useful to adopt a distribution made by
+        hand. It is read with one C(GetDistribution); if it lacks the alias and another distribution carries it, the
+        module fails and changes nothing.
+    type: str
+  viewer_protocol_policy:
+    description:
+      - How viewers may connect. V(allow-all) is the guide's setting and keeps C(http://) links in emails already
+        sent working. V(redirect-to-https) sends plain HTTP clicks to HTTPS first, at the cost of one more round
+        trip. (C(https-only) is not offered because it would break C(http://) links that are already out.)
+    type: str
+    choices: [allow-all, redirect-to-https]
+    default: allow-all
+  price_class:
+    description:
+      - Which edge locations serve the domain. V(PriceClass_All) is the guide's "use all edge locations (best
+        performance)"; the smaller classes cost less and are slower for far-away readers.
+    type: str
+    choices: [PriceClass_All, PriceClass_200, PriceClass_100]
+    default: PriceClass_All
+  http_version:
+    description:
+      - Highest HTTP version offered to viewers. V(http2) is the guide's; V(http2and3) adds HTTP/3 (QUIC) for
+        clients that support it. V(http1.1) and V(http3) are accepted because CloudFront accepts them.
+    type: str
+    choices: [http1.1, http2, http3, http2and3]
+    default: http2
+  cache_mode:
+    description:
+      - V(legacy) is the guide's "Legacy cache settings" (all headers, query strings and cookies forwarded; origin
+        cache headers followed).
+      - V(managed_policies) uses cache policy O(cache_policy_id) and origin request policy O(origin_request_policy_id)
+        instead, by default AWS's managed C(CachingDisabled) and C(AllViewer), which forward the same and cache
+        nothing. AWS recommends policies over legacy settings; the two cannot be mixed.
+    type: str
+    choices: [legacy, managed_policies]
+    default: legacy
+  cache_policy_id:
+    description:
+      - Cache policy id with O(cache_mode=managed_policies). Default C(4135ea2d-6df8-44a3-9df3-4b5a84be39ad)
+        (Managed-CachingDisabled). Refused with O(cache_mode=legacy).
+    type: str
+  origin_request_policy_id:
+    description:
+      - Origin request policy id with O(cache_mode=managed_policies). Default
+        C(216adef6-5c7f-47e4-b989-5492eafa07d3) (Managed-AllViewer). Refused with O(cache_mode=legacy).
+    type: str
+  force:
+    description:
+      - With O(state=absent), delete the distribution carrying the alias even if this collection did not create it.
+    type: bool
+    default: false
+notes:
+  - CloudFront is global and its API is signed for us-east-1; a O(region) other than C(us-east-1) is refused.
+  - One distribution per alias. If the alias sits on another distribution (or AWS answers C(CNAMEAlreadyExists)),
+    the module fails, names that distribution where it can be seen, and changes nothing.
+  - Only the fields the module owns appear in RV(differences) and in C(--diff). Custom origin header values are
+    never shown, only their names.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is written; C(changed) and the diff are exactly those of a real run.
+  diff_mode:
+    support: full
+    description: Shows before and after of exactly the fields that differ.
+"""
+
+EXAMPLES = r"""
+- name: Create (or repair) the distribution of links.example.com and wait until it is deployed
+  linktrack.https.cloudfront_link_distribution:
+    domain_name: links.example.com
+    certificate_arn: "{{ certificate.arn }}"
+    iterable_region: usdc
+    wait: true
+  register: distribution
+
+- name: Point DNS at it afterwards
+  ansible.builtin.debug:
+    msg: "links.example.com CNAME {{ distribution.domain_name }}"
+
+- name: An EU project, redirecting plain HTTP to HTTPS, with the managed policies instead of legacy cache settings
+  linktrack.https.cloudfront_link_distribution:
+    domain_name: links.eu-brand.example
+    certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0f2c5a4e-1111-2222-3333-444455556666
+    iterable_region: edc
+    viewer_protocol_policy: redirect-to-https
+    cache_mode: managed_policies
+    tags:
+      team: lifecycle
+
+- name: Start the deployment now, do other work, and wait for it later
+  linktrack.https.cloudfront_link_distribution:
+    domain_name: links.example.com
+    certificate_arn: "{{ certificate.arn }}"
+    wait: false
+
+- name: Later, only wait (nothing left to change)
+  linktrack.https.cloudfront_link_distribution:
+    domain_name: links.example.com
+    certificate_arn: "{{ certificate.arn }}"
+    wait: true
+    wait_timeout: 2400
+
+- name: Remove the distribution (disable, wait until deployed, delete)
+  linktrack.https.cloudfront_link_distribution:
+    domain_name: links.example.com
+    state: absent
+"""
+
+RETURN = r"""
+id:
+  description: The distribution's id. V(null) in check mode when the distribution would be created.
+  returned: always
+  type: str
+  sample: E2QWRUHAPOMQZL
+arn:
+  description: The distribution's ARN.
+  returned: always
+  type: str
+  sample: arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL
+domain_name:
+  description: The distribution's own host name, the target of the tracking domain's CNAME (step 5 of the guide).
+  returned: always
+  type: str
+  sample: d111111abcdef8.cloudfront.net
+status:
+  description: C(InProgress) or C(Deployed); C(Deleted) after O(state=absent) deleted it.
+  returned: always
+  type: str
+  sample: Deployed
+enabled:
+  description: Whether the distribution is enabled.
+  returned: always
+  type: bool
+  sample: true
+aliases:
+  description: The distribution's alternate domain names, lower case.
+  returned: always
+  type: list
+  elements: str
+  sample: [links.example.com]
+origin_domain:
+  description: The host name of the origin the default behaviour uses.
+  returned: always
+  type: str
+  sample: links.iterable.com
+certificate_arn:
+  description: The ACM certificate the distribution serves.
+  returned: always
+  type: str
+  sample: arn:aws:acm:us-east-1:123456789012:certificate/0f2c5a4e-1111-2222-3333-444455556666
+created:
+  description: Whether this run created the distribution.
+  returned: always
+  type: bool
+  sample: false
+differences:
+  description:
+    - Every owned field that differed from the guide's configuration (or every field, when the distribution is
+      created; or C(Enabled) and C(Distribution) for O(state=absent)). Empty when nothing changed.
+    - Field names follow the CloudFront API (C(Origin.*) is the origin the default behaviour uses); tag
+      differences are C(Tags.KEY).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    field:
+      description: The field.
+      type: str
+    before:
+      description: Its value before (null when it did not exist).
+      type: raw
+    after:
+      description: Its value after (null when it is removed).
+      type: raw
+  sample:
+    - field: DefaultCacheBehavior.Compress
+      before: false
+      after: true
+waited_seconds:
+  description: Seconds spent waiting for C(Deployed).
+  returned: always
+  type: float
+  sample: 412.5
+retries:
+  description: How many AWS calls were retried after throttling or a transient error.
+  returned: always
+  type: int
+  sample: 0
+aws_requests:
+  description: How many AWS requests this run made, retries included.
+  returned: always
+  type: int
+  sample: 2
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.linktrack.https.plugins.module_utils._aws import (
+    aws_client,
+    fail_from_exception,
+    new_caller,
+    require_us_east_1,
+)
+from ansible_collections.linktrack.https.plugins.module_utils._cloudfront import (
+    CACHE_MODES,
+    HTTP_VERSIONS,
+    PRICE_CLASSES,
+    VIEWER_PROTOCOL_POLICIES,
+    DistributionSpec,
+    LinkDistribution,
+)
+
+
+def main():
+    argument_spec = dict(
+        domain_name=dict(type="str", required=True),
+        certificate_arn=dict(type="str"),
+        iterable_region=dict(type="str", choices=["usdc", "edc"], default="usdc"),
+        origin_domain=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=2400),
+        tags=dict(type="dict"),
+        purge_tags=dict(type="bool", default=False),
+        comment=dict(type="str"),
+        enabled=dict(type="bool", default=True),
+        distribution_id=dict(type="str"),
+        viewer_protocol_policy=dict(type="str", choices=list(VIEWER_PROTOCOL_POLICIES), default="allow-all"),
+        price_class=dict(type="str", choices=list(PRICE_CLASSES), default="PriceClass_All"),
+        http_version=dict(type="str", choices=list(HTTP_VERSIONS), default="http2"),
+        cache_mode=dict(type="str", choices=list(CACHE_MODES), default="legacy"),
+        cache_policy_id=dict(type="str"),
+        origin_request_policy_id=dict(type="str"),
+        force=dict(type="bool", default=False),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        required_if=[("state", "present", ["certificate_arn"])],
+        supports_check_mode=True,
+    )
+    caller = new_caller(module)
+    result = {"changed": False, "retries": 0}
+    try:
+        require_us_east_1(module, "cloudfront_link_distribution")
+        spec = DistributionSpec.from_params(module.params)
+        distribution = LinkDistribution(aws_client(module, "cloudfront"), caller)
+        result = distribution.run(spec, check_mode=module.check_mode)
+    except Exception as exc:  # noqa: BLE001 - one fail_json for every error
+        result.update(retries=caller.retries, aws_requests=caller.calls)
+        fail_from_exception(module, exc, result)
+    diff = result.pop("diff")
+    result.update(retries=caller.retries, aws_requests=caller.calls)
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
