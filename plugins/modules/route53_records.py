@@ -1,0 +1,334 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: linktrack.https contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: route53_records
+short_description: Manage a few Route 53 record sets of one hosted zone in one change batch
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes simple Route 53 record sets (CNAME, A, AAAA, TXT, and alias A/AAAA, for example
+    to a CloudFront distribution) of one public hosted zone.
+  - Makes a fixed, small number of requests, whatever the number of records; one zone lookup
+    (C(ListHostedZonesByName), or C(GetHostedZone) when O(hosted_zone_id) is given), one C(ListResourceRecordSets)
+    covering every record name, one C(ChangeResourceRecordSets) holding every change, then C(GetChange) until the
+    change is C(INSYNC) when O(wait=true). A no-op run makes two requests, or none when O(snapshot) already shows the
+    desired state.
+  - Compares the records in normalised form (names and CNAME targets in lower case without trailing dot, values in
+    any order, alias targets with or without trailing dot) and UPSERTs only what differs. Never uses CREATE, so
+    re-runs cannot make duplicate record sets.
+  - All input is checked before any write. Errors name the option, such as V(records[1].ttl).
+  - Manages simple record sets only; a name that holds record sets with a routing policy (C(SetIdentifier)) is
+    rejected.
+author:
+  - linktrack.https contributors
+options:
+  zone:
+    description:
+      - Name of the public hosted zone, such as V(example.com).
+      - When neither O(zone) nor O(hosted_zone_id) is given, the longest matching public hosted zone for the
+        records' names is used. All records must then belong to the same zone.
+    type: str
+  hosted_zone_id:
+    description:
+      - Id of the hosted zone, with or without the C(/hostedzone/) prefix. May be a private zone.
+      - When O(zone) is given too, both must name the same zone.
+    type: str
+  records:
+    description:
+      - The record sets to manage. Each name and type may appear once.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Fully qualified name of the record, such as V(links.example.com). Lower case and a trailing dot do not
+            matter. Underscores (V(_abc.links.example.com)) and a leading V(*.) are accepted.
+        type: str
+        required: true
+      type:
+        description:
+          - Record type.
+        type: str
+        required: true
+        choices: [CNAME, A, AAAA, TXT]
+      value:
+        description:
+          - The one value of the record. Mutually exclusive with O(records[].values) and O(records[].alias).
+          - For TXT, text without quotes is quoted (and cut into 255-character strings); text starting with a quote
+            is taken as Route 53 writes it.
+          - With O(state=absent), a given value must match the current one, or the module fails instead of deleting.
+        type: str
+      values:
+        description:
+          - Several values (A, AAAA, TXT). Their order does not matter.
+        type: list
+        elements: str
+      ttl:
+        description:
+          - TTL in seconds, 0 to 2147483647. Defaults to 300 for records with a value.
+          - Alias records have no TTL; giving one is an error.
+        type: int
+      alias:
+        description:
+          - Makes the record an alias (type A or AAAA only).
+        type: dict
+        suboptions:
+          dns_name:
+            description:
+              - The target, such as the distribution's domain V(d111111abcdef8.cloudfront.net).
+            type: str
+            required: true
+          hosted_zone_id:
+            description:
+              - Hosted zone id of the target. The default is CloudFront's.
+            type: str
+            default: Z2FDTNDATAQYW2
+          evaluate_target_health:
+            description:
+              - Whether Route 53 evaluates the target's health. CloudFront targets do not support it.
+            type: bool
+            default: false
+  state:
+    description:
+      - V(present) creates or updates the records. V(absent) deletes them if they exist, with their current values
+        as Route 53 requires; value, values and alias may then be left out.
+    type: str
+    choices: [present, absent]
+    default: present
+  replace_types:
+    description:
+      - Record types to remove at the names of O(records) in the same change batch, unless O(records) asks for that
+        type at that name. Use it to turn a CNAME into alias A and AAAA records (V([CNAME])) or back (V([A, AAAA])).
+      - Without it, a CNAME beside other types at one name is an error, before any write.
+    type: list
+    elements: str
+    choices: [CNAME, A, AAAA, TXT]
+    default: []
+  read_names:
+    description:
+      - More names whose current record sets are read in the same C(ListResourceRecordSets) request and returned in
+        RV(snapshot), without being changed. A later call of the same run can then get them from O(snapshot).
+    type: list
+    elements: str
+    default: []
+  snapshot:
+    description:
+      - The RV(snapshot) returned by an earlier call in the same run. Its zone is used without a lookup. When it
+        covers every record name and already shows the desired state, the module makes no request at all.
+      - When it does not show the desired state, the module reads the record sets afresh before it writes, so a
+        write never relies on the snapshot.
+    type: dict
+  wait:
+    description:
+      - Wait until Route 53 reports the change C(INSYNC) (on all its name servers).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait for C(INSYNC) at most.
+    type: int
+    default: 300
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - Route 53 is a global service; requests are signed for us-east-1 whatever O(region) says.
+  - Supports check mode (no write, the exact changes are reported) and diff mode (exactly the record sets that
+    differ).
+  - Throttling and C(PriorRequestNotComplete) are retried with a jittered backoff; RV(retries) counts the retries.
+"""
+
+EXAMPLES = r"""
+- name: Publish the ACM validation record, reading the tracking domain's records in the same request
+  linktrack.https.route53_records:
+    records:
+      - name: _3639ac514e785e898d2646601fa951d5.links.example.com
+        type: CNAME
+        value: _98d2646601fa951d53639ac514e785e8.acm-validations.aws
+    read_names:
+      - links.example.com
+  register: validation_dns
+
+- name: Point the tracking domain at CloudFront (alias A + AAAA), replacing an old CNAME in the same batch
+  linktrack.https.route53_records:
+    snapshot: "{{ validation_dns.snapshot }}"
+    records:
+      - name: links.example.com
+        type: A
+        alias:
+          dns_name: d111111abcdef8.cloudfront.net
+      - name: links.example.com
+        type: AAAA
+        alias:
+          dns_name: d111111abcdef8.cloudfront.net
+    replace_types: [CNAME]
+
+- name: A plain CNAME in a given zone, without waiting for INSYNC
+  linktrack.https.route53_records:
+    zone: example.com
+    records:
+      - name: links.example.com
+        type: CNAME
+        value: d111111abcdef8.cloudfront.net
+        ttl: 60
+    wait: false
+
+- name: Remove the records again
+  linktrack.https.route53_records:
+    hosted_zone_id: Z0123456789ABCDEFGHIJ
+    state: absent
+    records:
+      - name: links.example.com
+        type: A
+      - name: links.example.com
+        type: AAAA
+"""
+
+RETURN = r"""
+hosted_zone_id:
+  description: Id of the hosted zone, without the /hostedzone/ prefix.
+  returned: success
+  type: str
+  sample: Z0123456789ABCDEFGHIJ
+zone:
+  description: Name of the hosted zone, without trailing dot.
+  returned: success
+  type: str
+  sample: example.com
+changes:
+  description:
+    - Each change made (or, in check mode, that would be made), deletes first, as sent in the one change batch.
+    - C(before) and C(after) are V(null) or a dictionary with C(ttl) and C(values), or with C(alias).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - action: DELETE
+      name: links.example.com
+      type: CNAME
+      before: {ttl: 300, values: [links.iterable.com]}
+      after: null
+    - action: UPSERT
+      name: links.example.com
+      type: A
+      before: null
+      after: {alias: {dns_name: d111111abcdef8.cloudfront.net, hosted_zone_id: Z2FDTNDATAQYW2, evaluate_target_health: false}}
+differences:
+  description: The record sets that differ, as C(field) (name and type), C(before) and C(after).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - field: links.example.com CNAME
+      before: {ttl: 300, values: [links.iterable.com]}
+      after: null
+change_id:
+  description: Id of the Route 53 change, or V(null) when nothing was sent.
+  returned: success
+  type: str
+  sample: C2682N5HXP0BZ4
+status:
+  description: Status of the change (V(PENDING) or V(INSYNC)), or V(null) when nothing was sent.
+  returned: success
+  type: str
+  sample: INSYNC
+waited_seconds:
+  description: Seconds spent waiting for C(INSYNC).
+  returned: success
+  type: float
+  sample: 0
+read_from:
+  description: Where the current record sets came from, V(route53) (one listing) or V(snapshot) (no request).
+  returned: success
+  type: str
+  sample: route53
+snapshot:
+  description:
+    - The zone and the record sets at every record name and O(read_names) name after this call (in check mode, as
+      they would be). Pass it as O(snapshot) to a later call of the same run to save its requests.
+  returned: success
+  type: dict
+  sample:
+    hosted_zone_id: Z0123456789ABCDEFGHIJ
+    zone: example.com
+    names: [links.example.com]
+    record_sets:
+      - Name: links.example.com.
+        Type: CNAME
+        TTL: 300
+        ResourceRecords: [{Value: links.iterable.com}]
+retries:
+  description: How many AWS requests were retried (throttling, PriorRequestNotComplete, 5xx, dropped connections).
+  returned: always
+  type: int
+  sample: 0
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client, fail_from_exception, new_caller
+from ansible_collections.linktrack.https.plugins.module_utils._route53 import (
+    CLOUDFRONT_HOSTED_ZONE_ID,
+    RECORD_TYPES,
+    Request,
+    Route53Records,
+)
+
+RECORD_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    type=dict(type="str", required=True, choices=list(RECORD_TYPES)),
+    value=dict(type="str"),
+    values=dict(type="list", elements="str"),
+    ttl=dict(type="int"),
+    alias=dict(
+        type="dict",
+        options=dict(
+            dns_name=dict(type="str", required=True),
+            hosted_zone_id=dict(type="str", default=CLOUDFRONT_HOSTED_ZONE_ID),
+            evaluate_target_health=dict(type="bool", default=False),
+        ),
+    ),
+)
+
+ARGUMENT_SPEC = dict(
+    zone=dict(type="str"),
+    hosted_zone_id=dict(type="str"),
+    records=dict(type="list", elements="dict", required=True, options=RECORD_OPTIONS),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    replace_types=dict(type="list", elements="str", choices=list(RECORD_TYPES), default=[]),
+    read_names=dict(type="list", elements="str", default=[]),
+    snapshot=dict(type="dict"),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=300),
+)
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    caller = new_caller(module)
+    params = module.params
+    try:
+        request = Request(
+            params["records"], state=params["state"], zone=params["zone"], hosted_zone_id=params["hosted_zone_id"],
+            replace_types=params["replace_types"], read_names=params["read_names"], snapshot=params["snapshot"],
+            wait=params["wait"], wait_timeout=params["wait_timeout"],
+        )
+        manager = Route53Records(aws_client(module, "route53"), caller)
+        result = manager.run(request, check_mode=module.check_mode).as_dict(diff=module._diff)
+    except Exception as exc:  # pylint: disable=broad-except
+        fail_from_exception(module, exc, {"retries": caller.retries})
+    module.exit_json(retries=caller.retries, **result)
+
+
+if __name__ == "__main__":
+    main()
