@@ -1,0 +1,364 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: linktrack.https contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: acm_dns_certificate
+short_description: Find or request a DNS-validated ACM certificate for a CloudFront tracking domain
+version_added: 0.1.0
+description:
+  - Step 1 of the HTTPS link tracking guide. Finds a public AWS Certificate Manager (ACM) certificate for
+    exactly the given names, or requests one with DNS validation, and returns the DNS validation records as
+    data that DNS tasks can publish directly.
+  - Always works in C(us-east-1), the only region whose ACM certificates CloudFront accepts. Any other
+    O(region) is refused before any call.
+  - B(Reuse before request.) An ACM-issued certificate for exactly O(domain_name) plus
+    O(subject_alternative_names), with the requested O(key_algorithm), whose status is C(ISSUED) or
+    C(PENDING_VALIDATION) and that is neither expired nor revoked, is reused. One C(ListCertificates) pass
+    (every page) and one C(DescribeCertificate) is all a re-run costs. Tags are read only when more than
+    one certificate qualifies; then the first of this order wins: tagged C(linktrack.https:managed=true),
+    the oldest, the smallest ARN.
+  - B(Request.) Otherwise a certificate is requested with DNS validation, the tag
+    C(linktrack.https:managed=true) plus O(tags), and an C(IdempotencyToken) derived from the key algorithm
+    and the sorted names, so that runs on several hosts within ACM's one-hour token window get the same
+    certificate. After the request the list is read again; if another matching certificate appeared (a
+    second host that raced past the token), the order above picks one, the certificate this run requested
+    is deleted when it lost, and the result names the one kept. If ACM answers the token with a certificate
+    that was deleted or can no longer be used, the next token is derived from that certificate's ARN, so
+    hosts that meet the same stale token still agree.
+  - ACM fills in the validation records a few seconds after a request; the module waits for them up to
+    O(validation_timeout) seconds. With O(wait=true) it then waits until the certificate is C(ISSUED).
+  - B(state=absent) deletes the certificates for exactly these names (every status and key algorithm), or
+    the one O(certificate_arn) names. It refuses, before deleting anything, certificates that are in use
+    (naming their users) and certificates without the managed tag unless O(force=true).
+  - Throttling and transient errors are retried with one jittered backoff; the result counts the retries.
+author:
+  - linktrack.https contributors
+options:
+  domain_name:
+    description:
+      - The tracking domain, for example C(links.example.com). Required unless O(certificate_arn) is given.
+      - Upper case and a trailing dot are normalised; international names become punycode. A wildcard, a
+        scheme, a path, a port, underscores, white space, a bare top-level domain, a label over 63 or a
+        name over 253 characters are refused. ACM puts it in the certificate's common name, so it may have
+        at most 64 characters.
+      - With O(certificate_arn), the certificate must cover this name.
+    type: str
+  certificate_arn:
+    description:
+      - Look up (and with O(wait=true) wait for) exactly this certificate, with one C(DescribeCertificate)
+        and no listing. It must be an ACM ARN in C(us-east-1).
+      - With O(state=absent), delete exactly this certificate.
+    type: str
+  subject_alternative_names:
+    description:
+      - Further names of the certificate besides O(domain_name). Normalised like O(domain_name); wildcards
+        such as C(*.example.com) are allowed here. O(domain_name) itself and duplicates are dropped.
+    type: list
+    elements: str
+    default: []
+  key_algorithm:
+    description:
+      - Key algorithm of a requested certificate, and of the certificates that may be reused.
+      - Only the algorithms that both ACM can request and CloudFront can serve are offered.
+    type: str
+    default: RSA_2048
+    choices: [RSA_2048, EC_prime256v1]
+  tags:
+    description:
+      - Tags to put on a requested certificate. On a reused certificate, missing or different keys are
+        added; other tags are left alone. The key C(linktrack.https:managed) is the module's own and may not
+        be given here.
+      - Given tags cost one C(ListTagsForCertificate) on a re-run.
+    type: dict
+  state:
+    description:
+      - V(present) finds or requests the certificate; V(absent) deletes it.
+    type: str
+    default: present
+    choices: [present, absent]
+  wait:
+    description:
+      - Wait until the certificate is C(ISSUED). On C(FAILED), C(VALIDATION_TIMED_OUT), C(REVOKED) or
+        C(EXPIRED) fail with ACM's reason and the validation record ACM expected.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait for C(ISSUED) when O(wait=true). Must be above 0.
+    type: int
+    default: 3600
+  validation_timeout:
+    description:
+      - Seconds to wait for ACM to fill in the DNS validation records of a C(PENDING_VALIDATION)
+        certificate. Must be above 0.
+    type: int
+    default: 300
+  force:
+    description:
+      - With O(state=absent), also delete certificates this collection did not tag. Certificates in use
+        are never deleted.
+    type: bool
+    default: false
+notes:
+  - B(Check mode) makes no write call. When a certificate would be requested, RV(changed) is true,
+    RV(differences) holds the certificate that would be requested, and RV(arn), RV(status), RV(not_after)
+    and RV(serial) are null and RV(validation_records) is empty because ACM has not made them yet. When a
+    certificate would be deleted, RV(deleted) lists it.
+  - C(--diff) shows exactly the fields that would change (C(certificate), C(tags) or C(certificates)).
+  - Belongs to the action group C(group/linktrack.https.aws), so one C(module_defaults) entry can set the
+    AWS connection options of every AWS module of the collection.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    description: Can run in check mode and return changed status prediction without modifying target.
+  diff_mode:
+    support: full
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+seealso:
+  - name: Requirements for using SSL/TLS certificates with CloudFront
+    description: Why the certificate must be in us-east-1 and which keys CloudFront accepts.
+    link: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html
+  - name: ACM DNS validation
+    description: How ACM validates a domain with a CNAME record.
+    link: https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
+"""
+
+EXAMPLES = r"""
+- name: Find or request the certificate of the tracking domain
+  linktrack.https.acm_dns_certificate:
+    domain_name: links.example.com
+    tags:
+      team: email
+  register: cert
+
+- name: Publish the validation records in Route 53
+  linktrack.https.route53_records:
+    zone: example.com
+    records:
+      - name: "{{ item.name }}"
+        type: "{{ item.type }}"
+        value: "{{ item.value }}"
+  loop: "{{ cert.validation_records }}"
+
+- name: Wait until the certificate is issued
+  linktrack.https.acm_dns_certificate:
+    certificate_arn: "{{ cert.arn }}"
+    wait: true
+    wait_timeout: 1800
+
+- name: Point every AWS module of the collection at a local emulator
+  module_defaults:
+    group/linktrack.https.aws:
+      endpoint_url: http://127.0.0.1:5000
+      region: us-east-1
+  block:
+    - name: Request in the emulator
+      linktrack.https.acm_dns_certificate:
+        domain_name: links.example.com
+
+- name: Delete the certificate this collection requested
+  linktrack.https.acm_dns_certificate:
+    domain_name: links.example.com
+    state: absent
+"""
+
+RETURN = r"""
+arn:
+  description:
+    - ARN of the certificate. Null in check mode when a certificate would be requested. With
+      O(state=absent), the deleted certificate's ARN when exactly one was deleted (or named by
+      O(certificate_arn)).
+  returned: always
+  type: str
+  sample: arn:aws:acm:us-east-1:123456789012:certificate/0f3c7a1e-5d0b-4a57-9d64-2f1d6f0b8c11
+status:
+  description: ACM status of the certificate (C(PENDING_VALIDATION), C(ISSUED), ...). Null when there is none.
+  returned: always
+  type: str
+  sample: ISSUED
+domain_name:
+  description: The certificate's domain name (common name), in lower case.
+  returned: when O(state=present)
+  type: str
+  sample: links.example.com
+subject_alternative_names:
+  description: The certificate's other names besides RV(domain_name), sorted, in lower case.
+  returned: when O(state=present)
+  type: list
+  elements: str
+  sample: [www.links.example.com]
+not_after:
+  description: End of the certificate's validity, ISO 8601 in UTC. Null until ACM issued it.
+  returned: when O(state=present)
+  type: str
+  sample: "2027-11-26T17:09:25Z"
+serial:
+  description:
+    - Serial number as ACM shows it, lower-case hex pairs joined by colons. Null until ACM issued it.
+    - Pass it to M(linktrack.https.tls_sni_check) as O(linktrack.https.tls_sni_check#module:expected_serial).
+  returned: when O(state=present)
+  type: str
+  sample: "0c:9a:53:18:7e:2f:62:7c:8a:1d:95:43:b7:d8:0f:61"
+key_algorithm:
+  description: The certificate's key algorithm.
+  returned: when O(state=present)
+  type: str
+  sample: RSA_2048
+validation_records:
+  description:
+    - The DNS records ACM validates the names with, one entry per distinct record (a wildcard and its
+      base name share one). Empty in check mode when a certificate would be requested.
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  contains:
+    domain_name:
+      description: The certificate name the record validates.
+      type: str
+      sample: links.example.com
+    name:
+      description: Record name, lower case, without a trailing dot.
+      type: str
+      sample: _3f1c9b0e6a1d2f4b5c6d7e8f9a0b1c2d.links.example.com
+    type:
+      description: Record type, always C(CNAME) for ACM.
+      type: str
+      sample: CNAME
+    value:
+      description: Record value exactly as ACM gives it, a fully qualified name ending in a dot.
+      type: str
+      sample: _c9edd76ee4a0e2a74388032f3861cc50.ykybfrwcxw.acm-validations.aws.
+  sample:
+    - domain_name: links.example.com
+      name: _3f1c9b0e6a1d2f4b5c6d7e8f9a0b1c2d.links.example.com
+      type: CNAME
+      value: _c9edd76ee4a0e2a74388032f3861cc50.ykybfrwcxw.acm-validations.aws.
+in_use_by:
+  description: ARNs of the AWS resources that use the certificate, as ACM reports them.
+  returned: when O(state=present)
+  type: list
+  elements: str
+  sample: []
+managed:
+  description:
+    - Whether the certificate carries the tag C(linktrack.https:managed=true). Null when the tags were not
+      read (one candidate found and no O(tags) given, to keep a re-run at two requests).
+  returned: when O(state=present)
+  type: bool
+  sample: true
+failure_reason:
+  description: ACM's C(FailureReason) for a failed certificate, else null.
+  returned: when O(state=present)
+  type: str
+  sample: CAA_ERROR
+deleted:
+  description: ARNs deleted (in check mode, those that would be deleted).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+  sample: [arn:aws:acm:us-east-1:123456789012:certificate/0f3c7a1e-5d0b-4a57-9d64-2f1d6f0b8c11]
+differences:
+  description: What differs between the desired and the current state; RV(changed) is true exactly when it is not empty.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    field:
+      description: C(certificate) (one would be or was requested), C(tags) (tags added) or C(certificates) (deleted).
+      type: str
+    before:
+      description: The current value (null when there is none).
+      type: raw
+    after:
+      description: The desired value.
+      type: raw
+  sample:
+    - field: certificate
+      before: null
+      after:
+        domain_name: links.example.com
+        subject_alternative_names: []
+        key_algorithm: RSA_2048
+        tags: {"linktrack.https:managed": "true"}
+waited_seconds:
+  description: Seconds spent waiting for validation records and, with O(wait=true), for C(ISSUED).
+  returned: always
+  type: float
+  sample: 4.2
+retries:
+  description: How many AWS calls were retried after throttling or a transient error.
+  returned: always
+  type: int
+  sample: 0
+aws_requests:
+  description: How many requests were sent to AWS, retries included.
+  returned: always
+  type: int
+  sample: 2
+"""
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.linktrack.https.plugins.module_utils._acm import (
+    KEY_ALGORITHMS,
+    AcmCertificateManager,
+    build_spec,
+)
+from ansible_collections.linktrack.https.plugins.module_utils._aws import (
+    aws_client,
+    fail_from_exception,
+    new_caller,
+    require_us_east_1,
+)
+from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            domain_name=dict(type="str"),
+            certificate_arn=dict(type="str"),
+            subject_alternative_names=dict(type="list", elements="str", default=[]),
+            key_algorithm=dict(type="str", default="RSA_2048", choices=list(KEY_ALGORITHMS)),
+            tags=dict(type="dict"),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            wait=dict(type="bool", default=False),
+            wait_timeout=dict(type="int", default=3600),
+            validation_timeout=dict(type="int", default=300),
+            force=dict(type="bool", default=False),
+        ),
+        required_one_of=[["domain_name", "certificate_arn"]],
+        supports_check_mode=True,
+    )
+    caller = new_caller(module)
+    try:
+        require_us_east_1(module, "acm_dns_certificate")
+        spec = build_spec(module.params)
+        manager = AcmCertificateManager(aws_client(module, "acm"), caller, check_mode=module.check_mode)
+        result = manager.run(spec)
+    except (LinktrackError, BotoCoreError, ClientError) as exc:
+        fail_from_exception(module, exc, {"retries": caller.retries, "aws_requests": caller.calls})
+    diff = result.pop("diff")
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
