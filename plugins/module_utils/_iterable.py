@@ -39,12 +39,12 @@ except ImportError:  # pragma: no cover - Python 2 is not a target
     from urlparse import urlsplit, urljoin
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
-    Clock,
     LinktrackError,
     normalize_domain,
     poll_until,
     positive_number,
 )
+from ansible_collections.linktrack.https.plugins.module_utils import _tls
 
 PASSED = "passed"
 FAILED = "failed"
@@ -123,25 +123,8 @@ def _port(value, field):
 
 
 def parse_host(value, field):
-    """An IP address (returned as is) or a host name (normalised). ``localhost`` is allowed."""
-    if not isinstance(value, str) or not value.strip():
-        raise LinktrackError(
-            "%s is empty. Give a host name (d111111abcdef8.cloudfront.net) or an IP address." % field, field=field
-        )
-    raw = value.strip()
-    candidate = raw[1:-1] if raw.startswith("[") and raw.endswith("]") else raw
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        pass
-    if candidate.lower().rstrip(".") == "localhost":
-        return "localhost"
-    try:
-        return normalize_domain(candidate, field)
-    except LinktrackError as exc:
-        raise LinktrackError(
-            "%s Or give an IP address such as 127.0.0.1 or ::1." % exc.message, field=field
-        )
+    """An IP address or a host name (normalised), as ``_tls`` validates a connect host."""
+    return _tls.validate_connect_host(value, field=field)
 
 
 def parse_server(value, field, default_port=53):
@@ -215,13 +198,7 @@ class Settings:
         connect_host = p.get("connect_host")
         if connect_host is not None:
             connect_host = parse_host(connect_host, "connect_host")
-        ca_path = p.get("ca_path")
-        if ca_path is not None:
-            if not isinstance(ca_path, str) or not os.path.exists(ca_path):
-                raise LinktrackError(
-                    "ca_path: %r does not exist; give a PEM file or a directory of CA certificates." % (ca_path,),
-                    field="ca_path",
-                )
+        ca_path = _tls.validate_ca_path(p.get("ca_path"), field="ca_path")
         servers = []
         for field in ("dns_servers", "distribution_dns_servers"):
             values = p.get(field)
@@ -244,12 +221,7 @@ class Settings:
                 "max_redirects must be a whole number from 0 to 20, got %r." % (max_redirects,),
                 field="max_redirects",
             )
-        min_days_valid = p.get("min_days_valid", 0)
-        if isinstance(min_days_valid, bool) or not isinstance(min_days_valid, int) or min_days_valid < 0:
-            raise LinktrackError(
-                "min_days_valid must be a whole number of days, 0 or more, got %r." % (min_days_valid,),
-                field="min_days_valid",
-            )
+        min_days_valid = _tls.validate_min_days_valid(p.get("min_days_valid", 0))
         probe_path = p.get("probe_path") or "/"
         if not isinstance(probe_path, str) or not _PATH_RE.match(probe_path):
             raise LinktrackError(
@@ -259,13 +231,7 @@ class Settings:
             )
         expected_serial = p.get("expected_serial")
         if expected_serial is not None:
-            cleaned = str(expected_serial).replace(":", "").strip()
-            if not cleaned or not re.match(r"^[0-9a-fA-F]+$", cleaned):
-                raise LinktrackError(
-                    "expected_serial must be a hexadecimal serial number as ACM shows it "
-                    "(colons optional), got %r." % (expected_serial,),
-                    field="expected_serial",
-                )
+            _tls.parse_serial(expected_serial, field="expected_serial")
         return cls(
             domain_name=domain,
             iterable_region=region,
@@ -570,23 +536,17 @@ def _get(result, key, default=None):
 
 
 class TlsInspector:
-    """Adapter around ``_tls.probe_handshake`` and ``_tls.evaluate_handshake``."""
+    """Adapter around ``_tls.probe_handshake`` and ``_tls.evaluate_handshake`` (shared with tls_sni_check)."""
 
     def __init__(self, probe=None, evaluate=None):
-        self._probe = probe
-        self._evaluate = evaluate
+        self._probe = probe or _tls.probe_handshake
+        self._evaluate = evaluate or _tls.evaluate_handshake
 
     def inspect(self, server_name, connect_host, port, ca_path, timeout, min_days_valid, expected_serial=None):
-        probe, evaluate = self._probe, self._evaluate
-        if probe is None or evaluate is None:
-            from ansible_collections.linktrack.https.plugins.module_utils import _tls
-
-            probe = probe or _tls.probe_handshake
-            evaluate = evaluate or _tls.evaluate_handshake
-        result = probe(server_name, connect_host, port, ca_path=ca_path, timeout=timeout)
+        result = self._probe(server_name, connect_host, port, ca_path=ca_path, timeout=timeout)
         if _get(result, "error"):
             return result, []
-        checks = evaluate(result, server_name, "TLSv1.2", min_days_valid, expected_serial=expected_serial)
+        checks = self._evaluate(result, server_name, "TLSv1.2", min_days_valid, expected_serial=expected_serial)
         return result, list(checks)
 
 
@@ -759,11 +719,12 @@ class TrackingDomainVerifier:
     def check_tls(self, connect_host):
         s = self.s
         where = format_server((connect_host, s.https_port))
-        asked = "TLS handshake with %s, SNI %s, trusting %s, TLS 1.2 or newer%s" % (
+        asked = "TLS handshake with %s, SNI %s, trusting %s, TLS 1.2 or newer%s (by hand: %s)" % (
             where,
             s.domain_name,
             s.ca_path or "the system CAs",
             ", serial %s" % s.expected_serial if s.expected_serial else "",
+            _tls.openssl_command(s.domain_name, connect_host, s.https_port, s.ca_path),
         )
         try:
             result, checks = self.tls.inspect(
@@ -783,8 +744,11 @@ class TrackingDomainVerifier:
                 ("issuer", _get(result, "issuer")),
                 ("not_after", _get(result, "not_after")),
                 ("serial", _get(result, "serial")),
+                ("days_left", _get(result, "days_left")),
                 ("chain_verified", _get(result, "chain_verified")),
+                ("chain_error", _get(result, "chain_error")),
             )
+            if value is not None
         )
         ev = [evidence(asked, answered)]
         failed = [c for c in checks if not _get(c, "passed")]
