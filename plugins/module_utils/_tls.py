@@ -817,27 +817,26 @@ class TlsSniCheck:
         return result, checks
 
     def run(self):
-        state = {"attempts": 0, "last": None}
+        tries = []  # (result, checks) of every attempt, last one last
 
         def check():
-            state["attempts"] += 1
-            state["last"] = self.attempt()
-            _result, checks = state["last"]
-            return not failed_checks(checks), state["last"]
+            result, checks = self.attempt()
+            tries.append((result, checks))
+            return not failed_checks(checks), len(tries)
 
         start = self.clock.now()
         try:
-            _value, waited = poll_until(
+            _count, waited = poll_until(
                 check, self.wait_timeout, "every TLS check of %s to pass" % self.server_name, clock=self.clock
             )
-        except LinktrackError:
+        except LinktrackError:  # the deadline passed: report the last attempt
             waited = round(self.clock.now() - start, 3)
-        result, checks = state["last"]
+        result, checks = tries[-1]
         out = dict((k, v) for k, v in result.items() if k not in ("error_kind",))
         out.update(
             checks=checks,
             passed=not failed_checks(checks),
-            attempts=state["attempts"],
+            attempts=len(tries),
             waited_seconds=waited,
             openssl_command=openssl_command(self.server_name, self.connect_host, self.port, self.ca_path),
         )

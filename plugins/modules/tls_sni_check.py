@@ -31,7 +31,7 @@ description:
   - It never changes anything; RV(ignore:changed) is always V(false), in check mode too.
   - Uses Python's C(ssl) module and the C(cryptography) library; it does not run the C(openssl) program.
 author:
-  - linktrack.https contributors
+  - linktrack.https contributors (@linktrack-https)
 options:
   server_name:
     description:
