@@ -258,8 +258,8 @@ class DistributionSpec:
                     )
                 if key == MANAGED_TAG_KEY:
                     raise LinktrackError(
-                        "tags: %s is set by the collection itself on every distribution it creates; "
-                        "leave it out of tags." % MANAGED_TAG_KEY,
+                        "tags: %s is reserved; the collection sets it on every distribution it creates. "
+                        "Leave it out of tags." % MANAGED_TAG_KEY,
                         field="tags",
                     )
                 value = "" if value is None else str(value)
