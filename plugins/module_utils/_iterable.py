@@ -32,6 +32,22 @@ import os
 import re
 import socket
 import ssl
+import traceback
+
+try:
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+    import dns.resolver
+
+    HAS_DNSPYTHON = True
+    DNSPYTHON_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - the module reports missing_required_lib
+    HAS_DNSPYTHON = False
+    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
 try:
     from urllib.parse import urlsplit, urljoin
@@ -448,18 +464,7 @@ class DnsBackend:
     def __init__(self, timeout=3):
         self.timeout = timeout
 
-    def _import(self):
-        import dns.exception  # noqa: F401 - the module checked that dnspython is installed
-        import dns.flags
-        import dns.message
-        import dns.query
-        import dns.rcode
-        import dns.rdatatype
-        import dns.resolver
-        return dns
-
     def query(self, name, rdtype, server):
-        dns = self._import()
         host, port = server
         where = format_server(server)
         try:
@@ -490,7 +495,6 @@ class DnsBackend:
 
     def authoritative_servers(self, name):
         """The (address, 53) pairs of the zone's name servers, found through the system resolver."""
-        dns = self._import()
         try:
             zone = dns.resolver.zone_for_name(name, lifetime=self.timeout)
             ns_names = sorted(r.target.to_text() for r in dns.resolver.resolve(zone, "NS", lifetime=self.timeout))
@@ -973,18 +977,19 @@ def iterable_steps(settings, passed):
         }
     ]
     default_text = (
-        "Set %s as the default tracking domain. Otherwise the project keeps %s as its default tracking domain."
+        "set %s as the default tracking domain. Otherwise the project keeps %s as its default tracking domain."
         % (domain, region["origin"])
     )
     if settings.single_ses_sending_domain is None:
         steps.append({
             "step": "set as default",
             "where": where,
-            "what": "If the project sends through a single Amazon SES sending domain: %s" % default_text,
+            "what": "If the project sends through a single Amazon SES sending domain, %s" % default_text,
             "ready": True,
         })
     elif settings.single_ses_sending_domain:
-        steps.append({"step": "set as default", "where": where, "what": default_text, "ready": True})
+        steps.append({"step": "set as default", "where": where, "what": default_text[0].upper() + default_text[1:],
+                      "ready": True})
     https_text = "Edit %s and toggle on Enable HTTPS." % domain
     if not passed:
         https_text += (

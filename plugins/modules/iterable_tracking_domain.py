@@ -36,7 +36,7 @@ description:
     reason what was not proven. See O(require_origin_evidence) and C(docs/iterable-step6.md).
   - The module never changes anything; RV(ignore:changed) is always false.
 author:
-  - linktrack.https contributors
+  - linktrack.https contributors (@linktrack-https)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -50,6 +50,7 @@ attributes:
     platforms: posix
 requirements:
   - dnspython >= 2.0
+  - cryptography
 options:
   domain_name:
     description:
@@ -139,7 +140,7 @@ options:
   max_redirects:
     description:
       - How many redirects on the tracking domain itself the HTTPS and HTTP checks follow before they call it a loop.
-      - A redirect to another host ends the check: that is the click's destination.
+      - A redirect to another host ends the check, because that is where the click goes on to.
     type: int
     default: 5
   min_days_valid:
@@ -165,7 +166,7 @@ options:
     default: 0
 notes:
   - Iterable has no API for tracking domains; a tracking domain can only be deleted through a support ticket.
-    The module therefore never claims a domain is set up in Iterable: RV(iterable_steps) says what a person does.
+    The module therefore never claims a domain is set up in Iterable. RV(iterable_steps) says what a person does.
 seealso:
   - module: linktrack.https.tls_sni_check
   - module: linktrack.https.cloudfront_link_distribution
@@ -266,8 +267,10 @@ iterable_app_url:
   type: str
   sample: https://app.iterable.com
 warnings:
-  description: One line per check that failed, was skipped, or passed with something not proven.
-  returned: always
+  description:
+    - One line per check that failed, was skipped, or passed with something not proven.
+    - Ansible adds this key only when there is a warning; read it as C(result.warnings | default([])).
+  returned: when a check failed, was skipped, or passed with something not proven
   type: list
   elements: str
   sample: ["https check: HTTPS to links.example.com reached the origin: ... Not proven (the origin did not say): ..."]
@@ -302,30 +305,25 @@ attempts:
   type: int
   sample: 1
 waited_seconds:
-  description: Seconds spent between the first and the last attempt.
+  description: Seconds from the start of the first attempt to the end of the last one.
   returned: always
   type: float
   sample: 0.0
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-try:
-    import dns.message  # noqa: F401 - only to report a missing dnspython early
-
-    HAS_DNSPYTHON = True
-    DNSPYTHON_ERROR = None
-except ImportError:
-    HAS_DNSPYTHON = False
-    DNSPYTHON_ERROR = traceback.format_exc()
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
 from ansible_collections.linktrack.https.plugins.module_utils._iterable import (
+    DNSPYTHON_IMPORT_ERROR,
+    HAS_DNSPYTHON,
     Settings,
     failure_message,
     verify,
+)
+from ansible_collections.linktrack.https.plugins.module_utils._tls import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    HAS_CRYPTOGRAPHY,
 )
 
 
@@ -355,7 +353,9 @@ def main():
         supports_check_mode=True,
     )
     if not HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_ERROR)
+        module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
     try:
         settings = Settings.from_params(module.params)
     except LinktrackError as exc:
