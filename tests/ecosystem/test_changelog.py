@@ -33,7 +33,7 @@ def test_config_and_history():
     history = load_yaml(os.path.join(ROOT, "changelogs", "changelog.yaml"))
     assert "releases" in history
     fragments = os.listdir(os.path.join(ROOT, "changelogs", "fragments"))
-    released = [v for v in (history.get("releases") or {})]
+    released = list(history.get("releases") or {})
     if galaxy_meta()["version"] not in released:
         # an unreleased version needs at least its fragments
         assert [f for f in fragments if f.endswith((".yml", ".yaml"))], "no changelog fragment for the next release"
