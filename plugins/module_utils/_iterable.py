@@ -807,15 +807,18 @@ class TrackingDomainVerifier:
         s = self.s
         problems, proven, not_observed = [], [], []
         status = exchange.status
-        server = (exchange.header("Server") or "").strip().lower()
-        generated = CLOUDFRONT_ERROR_MARKER in exchange.body or (server == "cloudfront" and status >= 400)
-        if generated:
+        if CLOUDFRONT_ERROR_MARKER in exchange.body:
             problems.append(
                 "CloudFront itself answered %s (not the origin): is %s an alternate domain name of the "
                 "distribution, and can the distribution reach %s?" % (status, s.domain_name, s.region["origin"])
             )
         elif status >= 500:
             problems.append("the answer was %s %s: the origin could not be reached or failed" % (status, exchange.reason))
+        elif status >= 400:
+            problems.append(
+                "the answer to GET %s was %s %s: does the origin know %s as a tracking domain yet? (probe_path "
+                "picks another path)" % (exchange.path, status, exchange.reason, s.domain_name)
+            )
         else:
             proven.append("an origin answered %s" % status)
         via = exchange.header("Via") or ""

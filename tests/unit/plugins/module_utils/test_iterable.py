@@ -513,6 +513,16 @@ def test_cloudfront_generated_error_fails():
     assert "CloudFront itself answered 403" in check["reason"]
 
 
+def test_an_error_status_from_the_origin_fails():
+    routes = good_routes()
+    routes[("https", "/")] = (404, origin_headers(extra=[("Server", "CloudFront"), ("X-Cache", "Error from cloudfront")]),
+                              b"404 unknown tracking domain")
+    check = verifier(http=FakeHttp(routes)).check_path("https", "127.0.0.1")
+    assert check["status"] == "failed"
+    assert "the answer to GET / was 404 Not Found: does the origin know links.example.com" in check["reason"]
+    assert "CloudFront itself" not in check["reason"]
+
+
 def test_bad_gateway_fails():
     routes = good_routes()
     routes[("https", "/")] = (502, origin_headers(), b"")
