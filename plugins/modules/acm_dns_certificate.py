@@ -22,8 +22,8 @@ description:
     O(subject_alternative_names), with the requested O(key_algorithm), whose status is C(ISSUED) or
     C(PENDING_VALIDATION) and that is neither expired nor revoked, is reused. One C(ListCertificates) pass
     (every page) and one C(DescribeCertificate) is all a re-run costs. Tags are read only when more than
-    one certificate qualifies; then the first of this order wins: tagged C(linktrack.https:managed=true),
-    the oldest, the smallest ARN.
+    one certificate qualifies; then the first of this order wins, tagged C(linktrack.https:managed=true),
+    then the oldest, then the smallest ARN.
   - B(Request.) Otherwise a certificate is requested with DNS validation, the tag
     C(linktrack.https:managed=true) plus O(tags), and an C(IdempotencyToken) derived from the key algorithm
     and the sorted names, so that runs on several hosts within ACM's one-hour token window get the same
@@ -39,7 +39,7 @@ description:
     (naming their users) and certificates without the managed tag unless O(force=true).
   - Throttling and transient errors are retried with one jittered backoff; the result counts the retries.
 author:
-  - linktrack.https contributors
+  - linktrack.https contributors (@linktrack-https)
 options:
   domain_name:
     description:
@@ -107,7 +107,7 @@ options:
     type: bool
     default: false
 notes:
-  - B(Check mode) makes no write call. When a certificate would be requested, RV(changed) is true,
+  - B(Check mode) makes no write call. When a certificate would be requested, C(changed) is true,
     RV(differences) holds the certificate that would be requested, and RV(arn), RV(status), RV(not_after)
     and RV(serial) are null and RV(validation_records) is empty because ACM has not made them yet. When a
     certificate would be deleted, RV(deleted) lists it.
@@ -269,7 +269,7 @@ deleted:
   elements: str
   sample: [arn:aws:acm:us-east-1:123456789012:certificate/0f3c7a1e-5d0b-4a57-9d64-2f1d6f0b8c11]
 differences:
-  description: What differs between the desired and the current state; RV(changed) is true exactly when it is not empty.
+  description: What differs between the desired and the current state; C(changed) is true exactly when it is not empty.
   returned: always
   type: list
   elements: dict

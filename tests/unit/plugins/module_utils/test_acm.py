@@ -125,8 +125,8 @@ class FakeAcm:
         for cert in self.certs.values():
             if self.honour_filters and ((statuses and cert["Status"] not in statuses) or cert["KeyAlgorithm"] not in keys):
                 continue
-            summary = dict((k, cert[k]) for k in ("CertificateArn", "DomainName", "Status", "Type", "KeyAlgorithm",
-                                                 "CreatedAt", "NotAfter") if k in cert)
+            fields = ("CertificateArn", "DomainName", "Status", "Type", "KeyAlgorithm", "CreatedAt", "NotAfter")
+            summary = dict((k, cert[k]) for k in fields if k in cert)
             if "RevokedAt" in cert:
                 summary["RevokedAt"] = cert["RevokedAt"]
             if self.summary_sans:
@@ -437,7 +437,7 @@ def test_server_error_on_request_is_not_retried_with_the_same_token():
 
 def test_request_gives_up_after_three_tokens():
     fake = FakeAcm()
-    fake.errors["request_certificate"] = [client_error("500", status=500) for _ in range(3)]
+    fake.errors["request_certificate"] = [client_error("500", status=500) for dummy in range(3)]
     with pytest.raises(LinktrackError) as info:
         run(fake)
     assert info.value.field == "domain_name"
@@ -725,8 +725,8 @@ def test_bad_input_makes_no_call():
 
 
 def test_names_are_normalised():
-    spec = build_spec(params(domain_name="Links.Bücher.DE.", subject_alternative_names=["B.example.com", "a.example.com",
-                                                                                          "links.xn--bcher-kva.de"]))
+    sans = ["B.example.com", "a.example.com", "links.xn--bcher-kva.de"]
+    spec = build_spec(params(domain_name="Links.Bücher.DE.", subject_alternative_names=sans))
     assert spec.domain_name == "links.xn--bcher-kva.de"
     assert spec.subject_alternative_names == ["a.example.com", "b.example.com"]
     assert spec.names == ["links.xn--bcher-kva.de", "a.example.com", "b.example.com"]
