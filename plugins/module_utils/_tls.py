@@ -53,6 +53,7 @@ import ipaddress
 import math
 import os
 import re
+import shlex
 import socket
 import ssl
 
@@ -137,8 +138,7 @@ def _utcnow():
 def _require_cryptography():
     if not HAS_CRYPTOGRAPHY:
         raise LinktrackError(
-            "The Python library cryptography is needed to read certificates (%s)." % CRYPTOGRAPHY_IMPORT_ERROR,
-            field="cryptography",
+            "The Python library cryptography (3.1 or later) is needed to read certificates (%s)." % CRYPTOGRAPHY_IMPORT_ERROR
         )
 
 
@@ -177,7 +177,7 @@ def validate_connect_host(value, field="connect_host"):
     try:
         return normalize_domain(host, field=field)
     except LinktrackError as exc:
-        raise LinktrackError("%s %s" % (exc.message, hint) if hint not in exc.message else exc.message, field=field)
+        raise LinktrackError(exc.message + " An IPv4 or IPv6 address is fine too.", field=field)
 
 
 def validate_port(value, field="port"):
@@ -311,7 +311,7 @@ def openssl_command(server_name, connect_host, port, ca_path=None):
         host = "[%s]" % host
     line = "openssl s_client -servername %s -connect %s:%d" % (server_name, host, port)
     if ca_path:
-        line += " -CAfile %s" % ca_path if not os.path.isdir(ca_path) else " -CApath %s" % ca_path
+        line += " %s %s" % ("-CApath" if os.path.isdir(ca_path) else "-CAfile", shlex.quote(ca_path))
     return line + " </dev/null"
 
 
@@ -578,7 +578,11 @@ class TlsProber:
         if not der:
             result.update(error="%s sent no certificate" % where, error_kind="tls")
             return result
-        result.update(describe_certificate(der, now=self.now()))
+        try:
+            result.update(describe_certificate(der, now=self.now()))
+        except ValueError as exc:
+            result.update(error="%s sent a certificate that cannot be parsed (%s)" % (where, exc), error_kind="tls")
+            return result
         result["chain_verified"], result["chain_error"] = self._verify(
             server_name, family, sockaddr, where, ca_path, timeout, der
         )
@@ -597,7 +601,7 @@ class TlsProber:
             return False, "not verified: a verifying handshake with default security settings (TLS 1.2 or newer) failed: %s" % exc.reason
         if seen != der:
             return False, (
-                "could not verify: the server presented a different certificate on the verifying connection "
+                "not verified: the server presented a different certificate on the verifying connection "
                 "(SHA-256 %s)" % format_hex(hashlib.sha256(seen or b"").digest())
             )
         return True, None
@@ -699,6 +703,12 @@ def evaluate_handshake(result, server_name, min_tls_version="TLSv1.2", min_days_
     rank = _PROTOCOL_RANK.get(protocol, -1)
     if rank >= _PROTOCOL_RANK[min_tls_version]:
         checks.append(_check("protocol_minimum", True, "negotiated %s, at least %s" % (protocol, min_tls_version)))
+    elif min_tls_version == "TLSv1.3" and not getattr(ssl, "HAS_TLSv1_3", False):
+        checks.append(_check(
+            "protocol_minimum", False,
+            "negotiated %s; the local OpenSSL (%s) cannot offer TLSv1.3, so the minimum TLSv1.3 cannot be checked here"
+            % (protocol, ssl.OPENSSL_VERSION),
+        ))
     else:
         checks.append(_check(
             "protocol_minimum", False,

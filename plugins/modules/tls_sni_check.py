@@ -108,7 +108,7 @@ notes:
   - A connection refused, a name that does not resolve, a peer that does not speak TLS and a timeout are reported
     as a failed C(handshake) check with the reason.
 requirements:
-  - cryptography
+  - cryptography >= 3.1
 attributes:
   check_mode:
     support: full
@@ -337,11 +337,14 @@ def main():
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
     params = dict(module.params)
     fail_on_error = params.pop("fail_on_error")
+    error = None
     try:
         check = TlsSniCheck(**params)
         result = check.run()
     except LinktrackError as exc:
-        module.fail_json(msg=exc.message, field=exc.field, changed=False, **exc.details)
+        error = exc
+    if error is not None:
+        module.fail_json(msg=error.message, field=error.field, changed=False, **error.details)
     if not result["passed"] and fail_on_error:
         module.fail_json(msg=check.failure_message(result), changed=False, **result)
     if not result["passed"]:
