@@ -108,14 +108,14 @@ class Catalog:
         """Hosted zones: dicts with id, name (no trailing dot), private, records (ResourceRecordSets)."""
         return self._zones.get()
 
-    def distribution_for_host(self, host):
-        """The enabled distribution that answers for ``host`` (an alias, a wildcard alias or its own domain)."""
+    def distribution_for_host(self, host, aliases_only=False):
+        """The enabled distribution that answers for ``host``: an alias, a wildcard alias or (unless aliases_only) its own domain."""
         host = host.lower().rstrip(".")
         wildcard = None
         for dist in self.distributions():
             if not dist.get("Enabled"):
                 continue
-            if dist.get("DomainName", "").lower() == host:
+            if not aliases_only and dist.get("DomainName", "").lower() == host:
                 return dist
             for alias in dist.get("Aliases", {}).get("Items", []) or []:
                 alias = alias.lower().rstrip(".")

@@ -85,7 +85,7 @@ class CertStore:
 
     def context_for(self, server_name):
         """The SSLContext for ``server_name``, or None for the default *.cloudfront.net certificate."""
-        dist = self.catalog.distribution_for_host(server_name)
+        dist = self.catalog.distribution_for_host(server_name, aliases_only=True)
         if dist is None:
             return None
         arn = (dist.get("ViewerCertificate") or {}).get("ACMCertificateArn") or ""

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import ast
 import logging
+import re
 import socketserver
 import struct
 import threading
@@ -38,6 +39,12 @@ CNAME = dns.rdatatype.CNAME
 NS = dns.rdatatype.NS
 SOA = dns.rdatatype.SOA
 ANY = dns.rdatatype.ANY
+
+
+def route53_name(text):
+    """A dns.name.Name from a Route 53 record name (Route 53 writes special characters as octal escapes, \\052 for *)."""
+    text = re.sub(r"\\([0-7]{3})", lambda match: "\\%03d" % int(match.group(1), 8), text)
+    return dns.name.from_text(text if text.endswith(".") else text + ".")
 
 
 def _rdata(rdtype, text):
@@ -90,7 +97,7 @@ def zone_from_route53(zone):
     result = Zone(origin, zone["id"])
     for record in zone["records"]:
         try:
-            name = dns.name.from_text(record["Name"] if record["Name"].endswith(".") else record["Name"] + ".")
+            name = route53_name(record["Name"])
             rdtype = dns.rdatatype.from_text(record["Type"])
             if "AliasTarget" in record:
                 target = record["AliasTarget"]["DNSName"]

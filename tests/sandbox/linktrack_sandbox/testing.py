@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright: linktrack.https contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers for tests that run a private sandbox (used by tests/unit/sandbox)."""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import http.client
+import os
+import socket
+import ssl
+import subprocess
+import sys
+
+from .settings import SANDBOX_DIR
+
+SANDBOX_PY = os.path.join(SANDBOX_DIR, "sandbox.py")
+OFFSETS = (0, 80, 81, 82, 353, 354, 443)
+
+
+def port_base(offset=0):
+    """SANDBOX_TEST_PORT_BASE (default 21000) + 500 per pytest-xdist worker + ``offset``."""
+    base = int(os.environ.get("SANDBOX_TEST_PORT_BASE", "21000"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return base + 500 * index + offset
+
+
+def clean_env(base, state_dir):
+    """The caller's environment without any sandbox or AWS settings, pointed at a private sandbox."""
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_", "MOTO_")))
+    env.update({
+        "SANDBOX_PORT_BASE": str(base),
+        "SANDBOX_STATE_DIR": str(state_dir),
+        "SANDBOX_ENV_FILE": os.path.join(str(state_dir), "sandbox.env"),
+    })
+    return env
+
+
+def run_sandbox(env, *args, timeout=90):
+    """Run sandbox.py with ``args``; returns the CompletedProcess (text output)."""
+    return subprocess.run([sys.executable, SANDBOX_PY] + list(args), env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def read_env_file(path):
+    """The env file's variables as a dict."""
+    import shlex  # pylint: disable=import-outside-toplevel
+    values = {}
+    with open(path, "r", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("export "):
+                name, _eq, value = line[len("export "):].rstrip("\n").partition("=")
+                values[name] = shlex.split(value)[0] if value else ""
+    return values
+
+
+def listening(port, host="127.0.0.1"):
+    """True if something accepts TCP connections on ``port``."""
+    try:
+        with socket.create_connection((host, port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+def processes_mentioning(text):
+    """Pids of live (non-zombie) processes whose command line contains ``text``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                cmdline = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+            with open("/proc/%s/stat" % entry, "r", encoding="ascii", errors="replace") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if text in cmdline and state not in ("Z", "X"):
+            found.append(int(entry))
+    return found
+
+
+def tls_peer_certificate(values, server_name=None):
+    """(DER certificate the edge presents for ``server_name``, TLS version); no verification."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((values["SANDBOX_EDGE_HOST"], int(values["SANDBOX_EDGE_HTTPS_PORT"])), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=server_name) as tls:
+            return tls.getpeercert(binary_form=True), tls.version()
+
+
+def edge_request(values, host, path, method="GET", https=True, headers=None, verify=True):
+    """One request to the edge with SNI and Host ``host``; returns (status, headers dict (lower-case), body)."""
+    port = int(values["SANDBOX_EDGE_HTTPS_PORT" if https else "SANDBOX_EDGE_HTTP_PORT"])
+    raw = socket.create_connection((values["SANDBOX_EDGE_HOST"], port), timeout=10)
+    sock = raw
+    if https:
+        ctx = ssl.create_default_context(cafile=values["SANDBOX_CA_BUNDLE"])
+        if not verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        sock = ctx.wrap_socket(raw, server_hostname=host)
+    try:
+        lines = ["%s %s HTTP/1.1" % (method, path), "Host: %s" % host, "Connection: close"]
+        lines += ["%s: %s" % item for item in (headers or {}).items()]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("ascii"))
+        resp = http.client.HTTPResponse(sock, method=method)
+        resp.begin()
+        body = resp.read()
+        return resp.status, dict((k.lower(), v) for k, v in resp.getheaders()), body
+    finally:
+        sock.close()
+
+
+def origin_request(url, host, path):
+    """One request straight to an origin stand-in; returns (status, headers dict (lower-case), body)."""
+    from urllib.parse import urlsplit  # pylint: disable=import-outside-toplevel
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        resp = conn.getresponse()
+        body = resp.read()
+        return resp.status, dict((k.lower(), v) for k, v in resp.getheaders()), body
+    finally:
+        conn.close()
+
+
+def distribution_config(reference, alias, origin, certificate_arn, viewer_policy="allow-all", forward_all=True):
+    """A CloudFront DistributionConfig shaped like the Iterable guide's tables."""
+    headers = {"Quantity": 1, "Items": ["*"]} if forward_all else {"Quantity": 0}
+    return {
+        "CallerReference": reference,
+        "Comment": "linktrack sandbox test",
+        "Enabled": True,
+        "Aliases": {"Quantity": 1, "Items": [alias]},
+        "Origins": {"Quantity": 1, "Items": [{
+            "Id": origin, "DomainName": origin,
+            "CustomOriginConfig": {
+                "HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only",
+                "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
+            },
+        }]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": origin,
+            "ViewerProtocolPolicy": viewer_policy,
+            "AllowedMethods": {
+                "Quantity": 7, "Items": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
+                "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
+            },
+            "ForwardedValues": {"QueryString": forward_all, "Cookies": {"Forward": "all" if forward_all else "none"}, "Headers": headers},
+            "MinTTL": 0,
+        },
+        "ViewerCertificate": {"ACMCertificateArn": certificate_arn, "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"},
+    }
