@@ -28,7 +28,7 @@ description:
   - Manages simple record sets only; a name that holds record sets with a routing policy (C(SetIdentifier)) is
     rejected.
 author:
-  - linktrack.https contributors
+  - linktrack.https contributors (@linktrack-https)
 options:
   zone:
     description:

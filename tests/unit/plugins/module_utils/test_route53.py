@@ -27,6 +27,8 @@ from ansible_collections.linktrack.https.plugins.module_utils._route53 import (
     common_ancestor,
     route53_order,
 )
+
+
 def client_error(code, status=400, op="Op"):
     return ClientError({"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, op)
 

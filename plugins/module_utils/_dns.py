@@ -1,0 +1,572 @@
+# -*- coding: utf-8 -*-
+# Copyright: linktrack.https contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Questions to authoritative name servers, straight, without a caching resolver.
+
+This module is private to the linktrack.https collection. It is not a public
+API and may change in any release without notice.
+
+The collection confirms every DNS record it publishes (and every record a
+person was asked to create) by asking the zone's authoritative name servers
+directly with dnspython: recursion off, one question per server, the answer
+taken only when the server says it is authoritative (AA flag). Caches and
+split-horizon resolvers therefore never decide. Servers can be given as
+``host`` or ``host:port`` (``[v6]:port`` for IPv6 literals with a port);
+without them, the zone's NS records are looked up by walking up from the name
+with the system resolver.
+
+Functions for reuse (the role's manual provider, ``iterable_tracking_domain``):
+
+``parse_servers(specs, port=53, field="servers")``
+    ``["127.0.0.1:5353", "ns1.example.com"]`` -> ``[Server, ...]``; bad input
+    raises ``LinktrackError`` naming ``field``.
+``find_authoritative_servers(name, port=53, timeout=3.0)``
+    the zone's name servers as ``[Server, ...]``.
+``query_authoritative(name, rdtype, servers=None, timeout=3.0, port=53)``
+    ``{label: {"server", "status", "values", "reason", "authoritative"}}``,
+    one entry per server, in the given order. ``status`` is ``answer``,
+    ``nxdomain``, ``nodata``, ``cname`` (another type asked, a CNAME found),
+    ``not_authoritative``, ``refused``, ``servfail``, ``error`` or
+    ``timeout``; ``values`` are normalised (see ``normalize_value``).
+``expected_values(rdtype, values, field="values")``
+    the values to expect, normalised the same way.
+``evaluate(responses, expected, mode="all", state="present", match="exact")``
+    ``(matched, [labels of servers that do not match yet])``.
+``wait_for_records(name, rdtype, expected, servers=None, ...)``
+    ``DnsChecker.wait`` with a default checker: the deadline loop.
+
+Each of them takes injectable ``transport`` (``dns.query``-like), ``resolver``
+(``dns.resolver.Resolver``-like) and ``getaddrinfo`` objects through
+``DnsChecker``, so unit tests need no network.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import socket
+import traceback
+from collections import OrderedDict
+
+try:
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+    import dns.resolver
+
+    HAS_DNSPYTHON = True
+    DNSPYTHON_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - the module reports missing_required_lib
+    HAS_DNSPYTHON = False
+    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.linktrack.https.plugins.module_utils._common import (
+    Clock,
+    LinktrackError,
+    normalize_domain,
+    poll_until,
+)
+
+RECORD_TYPES = ("CNAME", "A", "AAAA", "TXT")
+MODES = ("all", "any")
+STATES = ("present", "absent")
+MATCHES = ("exact", "contains")
+EDNS_PAYLOAD = 1232
+ABSENT_STATUSES = ("nxdomain", "nodata")
+
+
+# --------------------------------------------------------------------------
+# Input
+# --------------------------------------------------------------------------
+
+
+class Server:
+    """One name server to ask: ``host`` (IP literal or name) and ``port``.
+
+    ``addresses`` is filled when known (IP literals, discovered NS records);
+    otherwise the host name is resolved when asked.
+    """
+
+    def __init__(self, host, port=53, addresses=None):
+        self.host = host
+        self.port = port
+        self.addresses = list(addresses) if addresses else None
+
+    @property
+    def label(self):
+        if self.port == 53:
+            return self.host
+        if ":" in self.host:
+            return "[%s]:%d" % (self.host, self.port)
+        return "%s:%d" % (self.host, self.port)
+
+    def __repr__(self):
+        return "Server(%r)" % self.label
+
+    def __eq__(self, other):
+        return isinstance(other, Server) and (self.host, self.port) == (other.host, other.port)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((self.host, self.port))
+
+
+def _ip(text):
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def validate_port(value, field):
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise LinktrackError("%s: %r is not a port; give a whole number from 1 to 65535." % (field, value), field=field)
+    return value
+
+
+def parse_server(spec, port=53, field="servers"):
+    """``host``, ``host:port``, ``v6-literal`` or ``[v6-literal]:port`` -> ``Server``."""
+    hint = 'Give "host" or "host:port", such as "127.0.0.1:5353", "ns1.example.com" or "[::1]:5353".'
+    if not isinstance(spec, str) or not spec.strip():
+        raise LinktrackError("%s: %r is not a server. %s" % (field, spec, hint), field=field)
+    text = spec.strip()
+    host, port_text = text, None
+    if "/" in text or " " in text:
+        raise LinktrackError("%s: %r is not a host name or an IP address. %s" % (field, spec, hint), field=field)
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0 or (end + 1 < len(text) and text[end + 1] != ":"):
+            raise LinktrackError("%s: %r has an unclosed or misplaced ']'. %s" % (field, spec, hint), field=field)
+        host, rest = text[1:end], text[end + 1:]
+        port_text = rest[1:] if rest else None
+        if _ip(host) is None or ":" not in host:
+            raise LinktrackError("%s: %r: only IPv6 addresses go in brackets. %s" % (field, spec, hint), field=field)
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    if port_text is not None:
+        if not port_text.isdigit():
+            raise LinktrackError("%s: %r has the port %r, which is not a number. %s" % (field, spec, port_text, hint),
+                                 field=field)
+        port = int(port_text)
+    validate_port(port, field)
+    address = _ip(host)
+    if address is not None:
+        return Server(address, port, [address])
+    if "/" in host or ":" in host:
+        raise LinktrackError("%s: %r is not a host name or an IP address. %s" % (field, spec, hint), field=field)
+    return Server(normalize_domain(host, field, allow_underscore=True), port)
+
+
+def parse_servers(specs, port=53, field="servers"):
+    """A list of server strings -> list of ``Server`` (duplicates dropped)."""
+    validate_port(port, "port")
+    if specs is None:
+        return []
+    if not isinstance(specs, (list, tuple)):
+        raise LinktrackError("%s must be a list of \"host\" or \"host:port\" strings, got %r." % (field, specs), field=field)
+    servers = []
+    for i, spec in enumerate(specs):
+        server = parse_server(spec, port, "%s[%d]" % (field, i))
+        if server not in servers:
+            servers.append(server)
+    return servers
+
+
+def normalize_value(rdtype, value):
+    """An answer or expected value in the form used for comparing."""
+    text = value.strip() if isinstance(value, str) else value
+    if rdtype == "CNAME":
+        return text.rstrip(".").lower()
+    if rdtype in ("A", "AAAA"):
+        return _ip(text) or text.lower()
+    if rdtype == "TXT":
+        return _txt_join(value)
+    return text
+
+
+def _txt_join(value):
+    """``"a" "b"`` (quoted character-strings) -> ``ab``; unquoted text stays as it is."""
+    text = value.strip()
+    if not text.startswith('"'):
+        return value
+    out = []
+    i = 0
+    while i < len(text):
+        if text[i] != '"':
+            i += 1
+            continue
+        i += 1
+        while i < len(text) and text[i] != '"':
+            if text[i] == "\\" and i + 1 < len(text):
+                out.append(text[i + 1])
+                i += 2
+                continue
+            out.append(text[i])
+            i += 1
+        i += 1
+    return "".join(out)
+
+
+def expected_values(rdtype, values, field="values"):
+    """The expected values, validated for ``rdtype`` and normalised; sorted, without duplicates."""
+    rdtype = validate_type(rdtype)
+    if values is None:
+        return []
+    if not isinstance(values, (list, tuple)):
+        raise LinktrackError("%s must be a list of strings, got %r." % (field, values), field=field)
+    result = []
+    for i, value in enumerate(values):
+        where = "%s[%d]" % (field, i)
+        if not isinstance(value, str) or (not value.strip() and rdtype != "TXT"):
+            raise LinktrackError("%s: %r is not a value; give a non-empty string." % (where, value), field=where)
+        if rdtype == "CNAME":
+            norm = normalize_domain(value, where, allow_underscore=True)
+        elif rdtype == "A":
+            try:
+                norm = str(ipaddress.IPv4Address(value.strip()))
+            except ValueError:
+                raise LinktrackError("%s: %r is not an IPv4 address, which type A needs." % (where, value), field=where)
+        elif rdtype == "AAAA":
+            try:
+                norm = str(ipaddress.IPv6Address(value.strip()))
+            except ValueError:
+                raise LinktrackError("%s: %r is not an IPv6 address, which type AAAA needs." % (where, value), field=where)
+        else:
+            norm = normalize_value("TXT", value)
+        if norm not in result:
+            result.append(norm)
+    if rdtype == "CNAME" and len(result) > 1:
+        raise LinktrackError("%s: a CNAME has one target; %d were given." % (field, len(result)), field=field)
+    return sorted(result)
+
+
+def validate_type(rdtype, field="type"):
+    if not isinstance(rdtype, str) or rdtype.strip().upper() not in RECORD_TYPES:
+        raise LinktrackError("%s: %r is not supported; use one of %s." % (field, rdtype, ", ".join(RECORD_TYPES)),
+                             field=field)
+    return rdtype.strip().upper()
+
+
+def validate_choice(value, choices, field):
+    if value not in choices:
+        raise LinktrackError("%s: %r is not valid; use one of %s." % (field, value, ", ".join(choices)), field=field)
+    return value
+
+
+def validate_seconds(value, field, allow_zero=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (value == 0 and not allow_zero):
+        raise LinktrackError(
+            "%s: %r is not valid; give a number of seconds %s." % (field, value, "of 0 or more" if allow_zero else "above 0"),
+            field=field,
+        )
+    return value
+
+
+# --------------------------------------------------------------------------
+# Asking
+# --------------------------------------------------------------------------
+
+
+def _response(label, status, values=None, reason="", authoritative=None):
+    return {"server": label, "status": status, "values": list(values or []), "reason": reason,
+            "authoritative": authoritative}
+
+
+def describe(response):
+    """One server's response in a few words, for messages."""
+    status = response["status"]
+    if status == "answer":
+        return ", ".join(response["values"])
+    return response["reason"] or status
+
+
+class DnsChecker:
+    """Authoritative DNS questions and the wait for expected answers.
+
+    ``transport`` has ``udp(q, where, timeout=, port=)`` and ``tcp(...)``
+    (default: ``dns.query``); ``resolver`` is a ``dns.resolver.Resolver``
+    (only for finding the NS records when no servers are given);
+    ``getaddrinfo`` resolves server host names (default: ``socket``'s, which
+    honours /etc/hosts).
+    """
+
+    def __init__(self, timeout=3.0, transport=None, resolver=None, getaddrinfo=None, clock=None):
+        if not HAS_DNSPYTHON:
+            raise LinktrackError("dnspython is required to ask name servers (pip install dnspython).")
+        self.timeout = validate_seconds(timeout, "query_timeout")
+        self.transport = transport or dns.query
+        self._resolver = resolver
+        self.getaddrinfo = getaddrinfo or socket.getaddrinfo
+        self.clock = clock or Clock()
+        self.rounds = 0
+
+    @property
+    def resolver(self):
+        if self._resolver is None:
+            try:
+                self._resolver = dns.resolver.Resolver()
+            except Exception as exc:  # noqa: BLE001 - no resolv.conf and the like
+                raise LinktrackError(
+                    "servers: this machine has no usable DNS resolver to find the name servers with (%s). "
+                    "Give servers." % exc,
+                    field="servers",
+                )
+            self._resolver.lifetime = self.timeout
+        return self._resolver
+
+    # ---- servers -----------------------------------------------------------
+
+    def addresses(self, server):
+        if server.addresses:
+            return server.addresses
+        found = []
+        try:
+            for family, _t, _p, _c, sockaddr in self.getaddrinfo(server.host, server.port, 0, socket.SOCK_DGRAM):
+                if family in (socket.AF_INET, socket.AF_INET6) and sockaddr[0] not in found:
+                    found.append(sockaddr[0])
+        except (OSError, UnicodeError):
+            return []
+        return found
+
+    def find_authoritative_servers(self, name, port=53):
+        """The NS of the zone holding ``name``: walk up from ``name`` with the system resolver."""
+        name = normalize_domain(name, "name", allow_wildcard=True, allow_underscore=True)
+        labels = name.split(".")
+        tried = []
+        for i in range(len(labels) - 1):
+            candidate = ".".join(labels[i:])
+            tried.append(candidate)
+            try:
+                answer = self.resolver.resolve(candidate, "NS", raise_on_no_answer=False)
+            except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+                continue
+            except dns.exception.DNSException as exc:
+                raise LinktrackError(
+                    "servers: could not look up the NS records of %s with this machine's resolver (%s). Give "
+                    "servers (\"host\" or \"host:port\" of the authoritative name servers)." % (candidate, exc),
+                    field="servers",
+                )
+            rrset = answer.rrset
+            if rrset is None or rrset.name != dns.name.from_text(candidate):
+                continue  # no NS here, or only through a CNAME to another zone
+            targets = sorted(set(r.target.to_text(omit_final_dot=True).lower() for r in rrset))
+            return [Server(target, port) for target in targets]
+        raise LinktrackError(
+            "servers: found no NS records for %s or its parents (%s) with this machine's resolver. Give servers."
+            % (name, ", ".join(tried)),
+            field="servers",
+        )
+
+    # ---- questions ---------------------------------------------------------
+
+    def _ask(self, question, address, port):
+        response = self.transport.udp(question, address, timeout=self.timeout, port=port)
+        if response.flags & dns.flags.TC:
+            response = self.transport.tcp(question, address, timeout=self.timeout, port=port)
+        return response
+
+    def query_one(self, name, rdtype, server):
+        """Ask one server (each of its addresses until one answers)."""
+        label = server.label
+        addresses = self.addresses(server)
+        if not addresses:
+            return _response(label, "error", reason="cannot resolve the server name %s" % server.host)
+        qname = dns.name.from_text(name)
+        question = dns.message.make_query(qname, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
+        question.flags &= ~dns.flags.RD
+        last = None
+        for address in addresses:
+            try:
+                response = self._ask(question, address, server.port)
+            except dns.exception.Timeout:
+                last = _response(label, "timeout", reason="no answer within %s seconds" % self.timeout)
+                continue
+            except (OSError, dns.exception.DNSException) as exc:
+                last = _response(label, "error", reason="%s: %s" % (type(exc).__name__, exc))
+                continue
+            return self._interpret(label, qname, rdtype, response)
+        return last
+
+    @staticmethod
+    def _interpret(label, qname, rdtype, response):
+        rcode = response.rcode()
+        authoritative = bool(response.flags & dns.flags.AA)
+        if rcode == dns.rcode.NXDOMAIN:
+            if not authoritative:
+                return _response(label, "not_authoritative", reason="NXDOMAIN without the AA flag: not authoritative",
+                                 authoritative=False)
+            return _response(label, "nxdomain", reason="NXDOMAIN (the name does not exist)", authoritative=True)
+        if rcode == dns.rcode.REFUSED:
+            return _response(label, "refused", reason="REFUSED (the server does not serve this zone)",
+                             authoritative=authoritative)
+        if rcode != dns.rcode.NOERROR:
+            text = dns.rcode.to_text(rcode)
+            return _response(label, "servfail" if text == "SERVFAIL" else "error", reason=text,
+                             authoritative=authoritative)
+        wanted = dns.rdatatype.from_text(rdtype)
+        values = []
+        cname = None
+        for rrset in response.answer:
+            if rrset.name != qname:
+                continue
+            if rrset.rdtype == wanted:
+                values.extend(_rdata_text(rdtype, rdata) for rdata in rrset)
+            elif rrset.rdtype == dns.rdatatype.CNAME:
+                cname = _rdata_text("CNAME", list(rrset)[0])
+        values = sorted(set(values))
+        if not authoritative:
+            referral = [rr.name.to_text(omit_final_dot=True) for rr in response.authority if rr.rdtype == dns.rdatatype.NS]
+            reason = "answer without the AA flag: not authoritative for %s" % qname.to_text(omit_final_dot=True)
+            if referral and not values:
+                reason = "referral to %s: not authoritative for %s" % (referral[0], qname.to_text(omit_final_dot=True))
+            return _response(label, "not_authoritative", values, reason=reason, authoritative=False)
+        if values:
+            return _response(label, "answer", values, authoritative=True)
+        if cname is not None:
+            return _response(label, "cname", reason="CNAME %s (no %s record at the name)" % (cname, rdtype),
+                             authoritative=True)
+        return _response(label, "nodata", reason="NODATA (the name exists, without a %s record)" % rdtype,
+                         authoritative=True)
+
+    def query_authoritative(self, name, rdtype, servers=None, port=53):
+        """Ask every server; ``servers`` are ``Server`` objects or strings, ``None`` finds the zone's NS."""
+        name = normalize_domain(name, "name", allow_wildcard=True, allow_underscore=True)
+        rdtype = validate_type(rdtype)
+        servers = self._servers(name, servers, port)
+        responses = OrderedDict()
+        for server in servers:
+            responses[server.label] = self.query_one(name, rdtype, server)
+        return responses
+
+    def _servers(self, name, servers, port):
+        if not servers:
+            return self.find_authoritative_servers(name, port)
+        if all(isinstance(s, Server) for s in servers):
+            return list(servers)
+        return parse_servers(servers, port)
+
+    # ---- waiting -----------------------------------------------------------
+
+    def wait(self, name, rdtype, expected, servers=None, port=53, timeout=600, mode="all", state="present",
+             match="exact"):
+        """Ask until the servers answer as expected or ``timeout`` passes; returns a result dictionary.
+
+        On timeout raises ``LinktrackError`` whose message and ``details`` give
+        what each server answered instead.
+        """
+        name = normalize_domain(name, "name", allow_wildcard=True, allow_underscore=True)
+        rdtype = validate_type(rdtype)
+        expected = expected_values(rdtype, expected)
+        validate_choice(mode, MODES, "mode")
+        validate_choice(state, STATES, "state")
+        validate_choice(match, MATCHES, "match")
+        validate_seconds(timeout, "timeout", allow_zero=True)
+        if state == "absent" and expected:
+            raise LinktrackError("values: leave values empty with state=absent (it waits until no %s record "
+                                 "is left at %s)." % (rdtype, name), field="values")
+        servers = self._servers(name, servers, port)
+        last = {}
+
+        def check():
+            self.rounds += 1
+            responses = OrderedDict((s.label, self.query_one(name, rdtype, s)) for s in servers)
+            last["responses"] = responses
+            matched, _failing = evaluate(responses, expected, mode, state, match)
+            return matched, responses
+
+        want = _wanted(name, rdtype, expected, state, match)
+        try:
+            responses, waited = poll_until(check, timeout, want, clock=self.clock, first_delay=1.0, max_delay=10.0)
+        except LinktrackError as exc:
+            responses = last.get("responses") or OrderedDict()
+            _matched, failing = evaluate(responses, expected, mode, state, match)
+            seen = "; ".join("%s: %s" % (label, describe(responses[label])) for label in failing)
+            waited = exc.details.get("waited_seconds", timeout)
+            when = "Timed out after %.0f seconds waiting for" % waited if timeout else "Asked once (timeout 0) for"
+            raise LinktrackError(
+                "%s %s at %s of %d server(s) (%s). Seen instead: %s."
+                % (when, want, mode, len(servers), ", ".join(s.label for s in servers), seen),
+                field="timeout",
+                details=_result(name, rdtype, expected, responses, False, waited, self.rounds),
+            )
+        return _result(name, rdtype, expected, responses, True, waited, self.rounds)
+
+
+def _rdata_text(rdtype, rdata):
+    if rdtype == "CNAME":
+        return rdata.target.to_text(omit_final_dot=True).lower()
+    if rdtype == "TXT":
+        return b"".join(rdata.strings).decode("utf-8", "replace")
+    return normalize_value(rdtype, rdata.to_text())
+
+
+def _wanted(name, rdtype, expected, state, match):
+    if state == "absent":
+        return "no %s record at %s" % (rdtype, name)
+    if not expected:
+        return "any %s record at %s" % (rdtype, name)
+    return "%s %s %s %s" % (name, rdtype, "=" if match == "exact" else "including", ", ".join(expected))
+
+
+def _result(name, rdtype, expected, responses, matched, waited, rounds):
+    return {
+        "name": name,
+        "type": rdtype,
+        "values": list(expected),
+        "answers": OrderedDict((label, list(r["values"])) for label, r in responses.items()),
+        "responses": responses,
+        "matched": matched,
+        "waited_seconds": waited,
+        "attempts": rounds,
+    }
+
+
+def server_matches(response, expected, state="present", match="exact"):
+    """Whether one server's response is what is expected."""
+    if state == "absent":
+        return response["status"] in ABSENT_STATUSES
+    if response["status"] != "answer":
+        return False
+    seen = set(response["values"])
+    if not expected:
+        return bool(seen)
+    if match == "contains":
+        return set(expected) <= seen
+    return set(expected) == seen
+
+
+def evaluate(responses, expected, mode="all", state="present", match="exact"):
+    """``(matched, failing_labels)`` for the responses of ``query_authoritative``."""
+    failing = [label for label, r in responses.items() if not server_matches(r, expected, state, match)]
+    if not responses:
+        return False, []
+    if mode == "any":
+        return len(failing) < len(responses), failing
+    return not failing, failing
+
+
+# --------------------------------------------------------------------------
+# Functions with a default checker
+# --------------------------------------------------------------------------
+
+
+def find_authoritative_servers(name, port=53, timeout=3.0):
+    return DnsChecker(timeout=timeout).find_authoritative_servers(name, port)
+
+
+def query_authoritative(name, rdtype, servers=None, timeout=3.0, port=53):
+    return DnsChecker(timeout=timeout).query_authoritative(name, rdtype, servers, port)
+
+
+def wait_for_records(name, rdtype, expected, servers=None, port=53, timeout=600, query_timeout=3.0, mode="all",
+                     state="present", match="exact", clock=None):
+    checker = DnsChecker(timeout=query_timeout, clock=clock)
+    return checker.wait(name, rdtype, expected, servers, port, timeout, mode, state, match)
