@@ -19,12 +19,36 @@ SANDBOX_PY = os.path.join(SANDBOX_DIR, "sandbox.py")
 OFFSETS = (0, 80, 81, 82, 353, 354, 443)
 
 
+def ports_free(base, offsets=OFFSETS, udp_offsets=(353, 354)):
+    """True if every sandbox port of ``base`` is free on 127.0.0.1 (TCP, and UDP for the DNS ports)."""
+    for offset in offsets:
+        kinds = (socket.SOCK_STREAM, socket.SOCK_DGRAM) if offset in udp_offsets else (socket.SOCK_STREAM,)
+        for kind in kinds:
+            with socket.socket(socket.AF_INET, kind) as sock:
+                if kind == socket.SOCK_STREAM:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind(("127.0.0.1", base + offset))
+                except OSError:
+                    return False
+    return True
+
+
 def port_base(offset=0):
-    """SANDBOX_TEST_PORT_BASE (default 21000) + 500 per pytest-xdist worker + ``offset``."""
+    """A free port base near SANDBOX_TEST_PORT_BASE (default 21000) + 500 per pytest-xdist worker + ``offset``.
+
+    Other programs (or other workers' sandboxes) may hold some ports: the first base
+    from there, in steps of 11, whose ports are all free is used.
+    """
     base = int(os.environ.get("SANDBOX_TEST_PORT_BASE", "21000"))
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
-    return base + 500 * index + offset
+    preferred = base + 500 * index + offset
+    for attempt in range(60):
+        candidate = preferred + 11 * attempt
+        if ports_free(candidate):
+            return candidate
+    raise RuntimeError("no free sandbox port base found from %d on" % preferred)
 
 
 def clean_env(base, state_dir):
