@@ -82,27 +82,35 @@ def process_alive(pid, start_time=None):
     return start_time is None or started == start_time
 
 
+def stop_processes(procs, timeout=STOP_TIMEOUT):
+    """SIGTERM the recorded processes ([(pid, start time)]), SIGKILL those still there after ``timeout``.
+
+    Returns the pids that would not go away (empty when all are gone).
+    """
+    alive = [(pid, start) for pid, start in procs if process_alive(pid, start)]
+    for pid, _start in alive:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    for sig, wait in ((None, timeout), (signal.SIGKILL, 5.0)):
+        if sig is not None:
+            for pid, _start in alive:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while alive and time.monotonic() < deadline:
+            for pid, _start in alive:
+                _reap(pid)
+            alive = [(pid, start) for pid, start in alive if process_alive(pid, start)]
+            if alive:
+                time.sleep(0.02)
+        if not alive:
+            break
+    return [pid for pid, _start in alive]
+
+
 def stop_process(pid, start_time, timeout=STOP_TIMEOUT):
-    """SIGTERM the recorded process, SIGKILL it if it has not gone after ``timeout``. True if it is gone."""
-    if not process_alive(pid, start_time):
-        return True
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _reap(pid)
-        if not process_alive(pid, start_time):
-            return True
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        _reap(pid)
-        if not process_alive(pid, start_time):
-            return True
-        time.sleep(0.05)
-    return False
+    """Stop one recorded process; True if it is gone."""
+    return not stop_processes([(pid, start_time)], timeout)
 
 
 def _reap(pid):
@@ -391,11 +399,8 @@ class Controller:
 
     def _stop(self, state, quiet=False):
         procs = state.get("procs", {})
-        stuck = []
-        for name in ("sandboxd", "named"):
-            proc = procs.get(name)
-            if proc and not stop_process(proc["pid"], proc.get("start")):
-                stuck.append("%s (pid %d)" % (name, proc["pid"]))
+        left = stop_processes([(proc["pid"], proc.get("start")) for proc in procs.values()])
+        stuck = ["%s (pid %d)" % (name, proc["pid"]) for name, proc in sorted(procs.items()) if proc["pid"] in left]
         config = state["config"]
         deadline = time.monotonic() + 5
         busy = [port for _key, port in tcp_ports(config)]
@@ -514,8 +519,13 @@ SANDBOX_ORIGIN_EDC_PORT, SANDBOX_DNS_PORT, SANDBOX_R53_DNS_PORT, SANDBOX_EDGE_HT
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) == 2 and argv[0] == "_daemon":
+        import logging  # pylint: disable=import-outside-toplevel
         from .daemon import run  # pylint: disable=import-outside-toplevel
-        return run(argv[1])
+        code = run(argv[1])
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # skip the slow tear-down of moto's module state; all listeners are closed already
     if not argv or argv[0] not in ("up", "down", "status", "reset", "env") or argv[0] in ("-h", "--help"):
         sys.stderr.write(USAGE)
         return 0 if argv and argv[0] in ("-h", "--help") else 2

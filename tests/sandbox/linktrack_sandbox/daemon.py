@@ -82,7 +82,7 @@ def run(config_path):  # pylint: disable=too-many-locals
     # Warm up CloudFront in the emulator, so the first edge request is quick.
     threading.Thread(target=catalog.distributions, name="warm-up", daemon=True).start()
     while not stop.is_set():
-        stop.wait(1.0)
+        stop.wait(0.1)
     _LOG.info("stopping")
     stoppers = [threading.Thread(target=server.shutdown, daemon=True) for _name, server in servers]
     for stopper in stoppers:
