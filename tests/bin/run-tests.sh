@@ -65,7 +65,8 @@ stage_lint() {
 
 stage_docs_lint() {
   local d; d=$(test_tree) || return 1
-  ( cd "$d" && antsibull-docs lint-collection-docs --plugin-docs . )
+  # the dependencies must be found in the test tree (see tests/bin/sync-test-tree.sh)
+  ( cd "$d" && ANSIBLE_COLLECTIONS_PATH=$(cd ../../.. && pwd) antsibull-docs lint-collection-docs --plugin-docs . )
 }
 
 stage_docs() {

@@ -16,9 +16,13 @@ rsync -a --delete \
   --exclude /tests/output --exclude /tests/sandbox/.state --exclude /tests/sandbox/sandbox.env \
   --exclude __pycache__ --exclude '*.pyc' --exclude /.ansible --exclude '/*.tar.gz' \
   "$ROOT/" "$DEST/linktrack/https/"
-for dep in amazon/aws community/general community/aws; do
+# Real copies, not links: the venv lies inside this git checkout (and is ignored
+# there), and tools such as antsibull-docs copy a collection "by git" when its
+# path is inside a repository, which would leave the dependency empty.
+for dep in amazon/aws community/general; do
   ns=${dep%/*}
   mkdir -p "$DEST/$ns"
-  [ -e "$DEST/$dep" ] || ln -s "$SITE/$dep" "$DEST/$dep"
+  [ -L "$DEST/$dep" ] && rm -f "$DEST/$dep"
+  rsync -a --delete --exclude __pycache__ "$SITE/$dep/" "$DEST/$dep/"
 done
 echo "$DEST/linktrack/https"
