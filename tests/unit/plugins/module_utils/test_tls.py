@@ -390,9 +390,13 @@ def test_certificate_changing_between_the_two_connections(ca, good, bundle):
             super(Flipping, self).serve(conn)
 
     server = Flipping(good)
-    server._second = TlsServer(other).context
-    with server:
-        result = probe_handshake(NAME, "127.0.0.1", server.port, ca_path=bundle)
+    holder = TlsServer(other)  # never started: only its context is used
+    server._second = holder.context
+    try:
+        with server:
+            result = probe_handshake(NAME, "127.0.0.1", server.port, ca_path=bundle)
+    finally:
+        holder.stop()
     assert result["sha256_fingerprint"].replace(":", "") == good.sha256
     assert result["chain_verified"] is False
     assert "different certificate on the verifying connection" in result["chain_error"]

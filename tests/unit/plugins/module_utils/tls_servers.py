@@ -27,6 +27,7 @@ __metaclass__ = type
 import datetime
 import hashlib
 import os
+import shutil
 import socket
 import ssl
 import tempfile
@@ -301,6 +302,10 @@ class TlsServer(_Server):
             if max_version is not None:
                 ctx.maximum_version = max_version
         return ctx
+
+    def stop(self):
+        super(TlsServer, self).stop()
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
     def _pick(self, sslobj, server_name, _ctx):
         self.sni_seen.append(server_name)
