@@ -703,7 +703,7 @@ class TrackingDomainVerifier:
                             % (where, domain, rdtype, _join(sorted(mine)), target, rdtype, _join(sorted(theirs)))
                         )
         if problems:
-            return make_check(FAILED, "; ".join(problems) + ".", ev)
+            return make_check(FAILED, "; ".join(p.rstrip(".") for p in problems) + ".", ev)
         if address_sets:
             return make_check(
                 PASSED,
@@ -915,7 +915,7 @@ class TrackingDomainVerifier:
             else:
                 good.append(name)
         if problems:
-            return make_check(FAILED, "; ".join(problems) + ".", ev)
+            return make_check(FAILED, "; ".join(p.rstrip(".") for p in problems) + ".", ev)
         return make_check(
             PASSED,
             "%s come over HTTPS with status 200, a JSON content type and valid JSON, without redirect."
