@@ -609,6 +609,9 @@ class LinkDistribution:
         self.update_attempts = update_attempts
         self.first_poll_delay = first_poll_delay
         self.max_poll_delay = max_poll_delay
+        # What has been written so far, so that a failure after a write (a wait
+        # that timed out, say) still reports changed and the distribution's id.
+        self.written = {}
 
     # -- reading -----------------------------------------------------------
 
@@ -740,6 +743,7 @@ class LinkDistribution:
                     return existing, False
                 continue
             dist = response["Distribution"]
+            self._wrote(dist["Id"], dist.get("DomainName"), dist.get("ARN"))
             return {
                 "id": dist["Id"],
                 "arn": dist.get("ARN"),
@@ -806,6 +810,7 @@ class LinkDistribution:
                 diffs = diffs_of(config)
                 continue
             dist = response["Distribution"]
+            self._wrote(found["id"], found.get("domain_name"), found.get("arn"))
             found["status"] = dist.get("Status")
             found["config"] = dist.get("DistributionConfig") or build(config)
             found["etag"] = response.get("ETag")
@@ -818,6 +823,9 @@ class LinkDistribution:
             % (found["id"], self.update_attempts),
             field="distribution_id",
         )
+
+    def _wrote(self, dist_id, domain_name, arn):
+        self.written = {"changed": True, "id": dist_id, "domain_name": domain_name, "arn": arn}
 
     def _conflict_owner(self, spec, own_id):
         others = [s for s in self.list_by_alias(spec.domain_name) if s["Id"] != own_id]
@@ -857,6 +865,8 @@ class LinkDistribution:
                     remove.append(key)
         if check_mode:
             return
+        if add or remove:
+            self._wrote(found["id"], found.get("domain_name"), found.get("arn"))
         if add:
             self.call(self.client.tag_resource, Resource=found["arn"],
                       Tags={"Items": [{"Key": k, "Value": v} for k, v in sorted(add.items())]})

@@ -359,14 +359,16 @@ def main():
         supports_check_mode=True,
     )
     caller = new_caller(module)
-    result = {"changed": False, "retries": 0}
+    distribution = None
     try:
         require_us_east_1(module, "cloudfront_link_distribution")
         spec = DistributionSpec.from_params(module.params)
         distribution = LinkDistribution(aws_client(module, "cloudfront"), caller)
         result = distribution.run(spec, check_mode=module.check_mode)
     except Exception as exc:  # noqa: BLE001 - one fail_json for every error
-        result.update(retries=caller.retries, aws_requests=caller.calls)
+        # a failure after a write (a wait that timed out) still says what was changed
+        result = dict(changed=False, retries=caller.retries, aws_requests=caller.calls)
+        result.update(distribution.written if distribution else {})
         fail_from_exception(module, exc, result)
     diff = result.pop("diff")
     result.update(retries=caller.retries, aws_requests=caller.calls)

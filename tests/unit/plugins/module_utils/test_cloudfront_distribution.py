@@ -541,6 +541,15 @@ def test_wait_timeout_fails_naming_the_distribution(clock):
     dist_id = fake.order[0]
     assert dist_id in info.value.message and "Deployed" in info.value.message
     assert info.value.details["waited_seconds"] == pytest.approx(300)
+    # the create happened: the failure must still report it
+    assert ld.written["changed"] is True and ld.written["id"] == dist_id
+
+
+def test_nothing_written_means_nothing_reported(fake, clock):
+    fake.add(desired_config(spec()))
+    ld, _caller = make(fake, clock)
+    ld.run(spec())
+    assert ld.written == {}
 
 
 def test_wait_false_returns_at_once_and_a_later_wait_only_waits(clock):
