@@ -197,7 +197,7 @@ def locked(state_dir):
 
 
 def tcp_ports(config):
-    return [(key, port) for key, port in sorted(config["ports"].items(), key=lambda item: item[1])]
+    return sorted(config["ports"].items(), key=lambda item: item[1])
 
 
 def health(state):

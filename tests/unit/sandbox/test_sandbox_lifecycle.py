@@ -11,7 +11,11 @@ import os
 import socket
 import stat
 
+import pytest
+
 from linktrack_sandbox import testing
+
+pytestmark = pytest.mark.usefixtures("sandbox_python")
 
 
 def _ports(base):
