@@ -254,8 +254,12 @@ class Controller:
                     if state["config"]["ports"] != self.config["ports"]:
                         say("note: it runs on the ports it was started with; run 'sandbox.py down' first to change them")
                     return EXIT_OK
-                bad = ", ".join("%s: %s" % (k, v) for k, v in problems.items() if v)
-                say("a sandbox recorded in %s is only partly running (%s); stopping what is left and starting again" % (self.files["state"], bad))
+                if all(problems.values()):
+                    say("the sandbox recorded in %s is no longer running; starting a new one" % self.files["state"])
+                else:
+                    bad = ", ".join("%s: %s" % (k, v) for k, v in problems.items() if v)
+                    say("a sandbox recorded in %s is only partly running (%s); stopping what is left and starting again" % (
+                        self.files["state"], bad))
                 self._stop(state, quiet=True)
             self._preflight()
             try:
@@ -548,3 +552,7 @@ def main(argv=None):
     except (SettingsError, SandboxError) as exc:
         sys.stderr.write("sandbox: ERROR: %s\n" % exc)
         return EXIT_FAIL
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. "| head"); the work itself is done.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
