@@ -32,22 +32,6 @@ import os
 import re
 import socket
 import ssl
-import traceback
-
-try:
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.query
-    import dns.rcode
-    import dns.rdatatype
-    import dns.resolver
-
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - the module reports missing_required_lib
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
 try:
     from urllib.parse import urlsplit, urljoin
@@ -60,7 +44,11 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     poll_until,
     positive_number,
 )
-from ansible_collections.linktrack.https.plugins.module_utils import _tls
+from ansible_collections.linktrack.https.plugins.module_utils import _dns, _tls
+from ansible_collections.linktrack.https.plugins.module_utils._dns import (  # noqa: F401 - re-exported for the module
+    DNSPYTHON_IMPORT_ERROR,
+    HAS_DNSPYTHON,
+)
 
 PASSED = "passed"
 FAILED = "failed"
@@ -143,36 +131,8 @@ def parse_host(value, field):
     return _tls.validate_connect_host(value, field=field)
 
 
-def parse_server(value, field, default_port=53):
-    """``host``, ``host:port``, ``ip``, ``ip:port``, ``[v6]:port`` or a bare IPv6 address -> ``(host, port)``."""
-    if not isinstance(value, str) or not value.strip():
-        raise LinktrackError(
-            "%s: every entry must be \"host\" or \"host:port\", got %r." % (field, value), field=field
-        )
-    raw = value.strip()
-    host, port = raw, default_port
-    if raw.startswith("["):
-        end = raw.find("]")
-        if end < 0:
-            raise LinktrackError("%s: %r has an unclosed '['." % (field, raw), field=field)
-        host, rest = raw[1:end], raw[end + 1:]
-        if rest:
-            if not rest.startswith(":"):
-                raise LinktrackError("%s: %r: expected ':port' after ']'." % (field, raw), field=field)
-            port = rest[1:]
-    elif raw.count(":") == 1:
-        host, port = raw.split(":")
-    if not isinstance(port, int):
-        if not port.isdigit():
-            raise LinktrackError(
-                "%s: the port of %r is not a number; give \"host\" or \"host:port\"." % (field, raw), field=field
-            )
-        port = int(port)
-    _port(port, field)
-    return parse_host(host, field), port
-
-
 def format_server(server):
+    """``host:port`` (``[v6]:port``) of a ``(host, port)`` pair, for evidence."""
     host, port = server
     return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
 
@@ -221,9 +181,7 @@ class Settings:
             if values is None:
                 servers.append(None)
                 continue
-            if isinstance(values, str) or not isinstance(values, (list, tuple)):
-                raise LinktrackError("%s must be a list of \"host\" or \"host:port\"." % field, field=field)
-            servers.append([parse_server(v, field) for v in values] or None)
+            servers.append(_dns.parse_servers(values, field=field) or None)
         timeout = positive_number(p.get("timeout", 10), "timeout")
         wait_timeout = p.get("wait_timeout", 0)
         if isinstance(wait_timeout, bool) or not isinstance(wait_timeout, (int, float)) or wait_timeout < 0:
@@ -432,100 +390,48 @@ class HttpFetcher:
 # --------------------------------------------------------------------------
 
 
-class DnsAnswer:
-    """What one server answered for one question."""
-
-    def __init__(self, rcode=None, records=None, error=None, authoritative=None):
-        self.rcode = rcode
-        self.records = list(records or [])  # list of (owner, rdtype, value), names without trailing dot
-        self.error = error
-        self.authoritative = authoritative
-
-    def values(self, owner, rdtype):
-        owner = owner.lower().rstrip(".")
-        return [v for o, t, v in self.records if o == owner and t == rdtype]
-
-    def text(self):
-        if self.error:
-            return "no answer: %s" % self.error
-        if not self.records:
-            return "%s, no records" % self.rcode
-        return "; ".join("%s %s %s" % r for r in self.records)
+def dns_answered(response):
+    """What one server answered (a ``_dns`` response), in a few words for the evidence."""
+    status = response["status"]
+    if status == "answer":
+        return ", ".join(response["values"])
+    return response.get("reason") or status
 
 
 class DnsBackend:
-    """Authoritative DNS questions, through dnspython.
+    """Authoritative DNS questions through ``_dns`` (shared with dns_record_wait), plus the system resolver.
 
-    ``query`` asks one server one question without recursion. ``system``
-    answers through the resolver of the machine (used only for names that
-    are not the tracking domain: the distribution's name, name server names).
+    ``ask`` puts one question to one ``_dns.Server`` without recursion and
+    returns its response dict (``status``, ``values``, ``reason``);
+    ``system_addresses`` answers through this machine's resolver, used only
+    for the distribution's own name, never for the tracking domain.
     """
 
-    def __init__(self, timeout=3):
-        self.timeout = timeout
+    def __init__(self, timeout=3, checker=None):
+        self.checker = checker or _dns.DnsChecker(timeout=timeout)
 
-    def query(self, name, rdtype, server):
-        host, port = server
-        where = format_server(server)
-        try:
-            address = _resolve_address(host)
-            question = dns.message.make_query(name, rdtype)
-            question.flags &= ~dns.flags.RD
-            response = dns.query.udp(question, address, timeout=self.timeout, port=port)
-            if response.flags & dns.flags.TC:
-                response = dns.query.tcp(question, address, timeout=self.timeout, port=port)
-        except dns.exception.Timeout:
-            return DnsAnswer(error="no answer from %s within %s seconds" % (where, self.timeout))
-        except Exception as exc:  # noqa: BLE001 - reported as the reason of a failed check
-            return DnsAnswer(error=describe_network_error(exc, where, self.timeout))
-        records = []
-        for rrset in response.answer:
-            owner = rrset.name.to_text().rstrip(".").lower()
-            kind = dns.rdatatype.to_text(rrset.rdtype)
-            for rdata in rrset:
-                value = rdata.to_text()
-                if kind == "CNAME":
-                    value = value.rstrip(".").lower()
-                records.append((owner, kind, value))
-        return DnsAnswer(
-            rcode=dns.rcode.to_text(response.rcode()),
-            records=records,
-            authoritative=bool(response.flags & dns.flags.AA),
-        )
+    def ask(self, name, rdtype, server):
+        return self.checker.query_one(name, rdtype, server)
 
     def authoritative_servers(self, name):
-        """The (address, 53) pairs of the zone's name servers, found through the system resolver."""
         try:
-            zone = dns.resolver.zone_for_name(name, lifetime=self.timeout)
-            ns_names = sorted(r.target.to_text() for r in dns.resolver.resolve(zone, "NS", lifetime=self.timeout))
-        except Exception as exc:  # noqa: BLE001
-            raise LinktrackError(
-                "dns_servers: could not find the authoritative name servers of %s through this machine's "
-                "resolver (%s). Give dns_servers." % (name, exc),
-                field="dns_servers",
-            )
-        return [(n.rstrip("."), 53) for n in ns_names]
+            return self.checker.find_authoritative_servers(name)
+        except LinktrackError as exc:
+            raise LinktrackError(exc.message.replace("servers:", "dns_servers:", 1).replace(
+                "Give servers", "Give dns_servers"), field="dns_servers")
 
     def system_addresses(self, name):
-        """``{"A": [...], "AAAA": [...]}`` as this machine's resolver answers for ``name``."""
+        """``({"A": [...], "AAAA": [...]}, error)`` as this machine's resolver answers for ``name``."""
         result = {"A": [], "AAAA": []}
         try:
             infos = socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)
-        except socket.gaierror as exc:
+        except (socket.gaierror, UnicodeError) as exc:
             return result, "cannot resolve %s: %s" % (name, exc)
         for family, _type, _proto, _canon, sockaddr in infos:
             key = "AAAA" if family == socket.AF_INET6 else "A"
             if sockaddr[0] not in result[key]:
                 result[key].append(sockaddr[0])
         return result, None
-
-
-def _resolve_address(host):
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        return socket.getaddrinfo(host, None, 0, socket.SOCK_DGRAM)[0][4][0]
 
 
 # --------------------------------------------------------------------------
@@ -615,24 +521,30 @@ class TrackingDomainVerifier:
         except LinktrackError as exc:
             return [], exc.message
 
-    def _distribution_addresses(self):
-        """The distribution's own A and AAAA answers, with the evidence of asking."""
+    def _ask(self, name, rdtype, server, ev, recursion_note=True):
+        response = self.dns.ask(name, rdtype, server)
+        ev.append(evidence(
+            "%s %s @%s%s" % (name, rdtype, server.label, " (no recursion)" if recursion_note else ""),
+            dns_answered(response),
+        ))
+        return response
+
+    def _distribution_addresses(self, ev):
+        """The distribution's own A and AAAA answers."""
         name = self.s.distribution_domain
         found = {"A": [], "AAAA": []}
-        notes = []
         if self.s.distribution_dns_servers:
             for server in self.s.distribution_dns_servers:
                 for rdtype in ("A", "AAAA"):
-                    answer = self.dns.query(name, rdtype, server)
-                    notes.append(evidence("%s %s @%s" % (name, rdtype, format_server(server)), answer.text()))
-                    for value in answer.values(name, rdtype):
+                    response = self._ask(name, rdtype, server, ev, recursion_note=False)
+                    for value in response["values"] if response["status"] == "answer" else []:
                         if value not in found[rdtype]:
                             found[rdtype].append(value)
-            return found, notes
+            return found
         found, error = self.dns.system_addresses(name)
         answered = error or "A: %s; AAAA: %s" % (_join(found["A"]), _join(found["AAAA"]))
-        notes.append(evidence("%s A and AAAA through this machine's resolver" % name, answered))
-        return found, notes
+        ev.append(evidence("%s A and AAAA through this machine's resolver" % name, answered))
+        return found
 
     def check_dns(self):
         domain = self.s.domain_name
@@ -643,20 +555,12 @@ class TrackingDomainVerifier:
         ev = []
         problems = []
         cname_ok = []
-        address_sets = {}  # server -> {"A": [...], "AAAA": [...]}
+        address_sets = {}  # server label -> {"A": [...], "AAAA": [...]}
         for server in servers:
-            where = format_server(server)
-            answer = self.dns.query(domain, "A", server)
-            ev.append(evidence("%s A @%s (no recursion)" % (domain, where), answer.text()))
-            if answer.error:
-                problems.append("%s: %s" % (where, answer.error))
-                continue
-            if answer.rcode != "NOERROR":
-                problems.append("%s answered %s for %s" % (where, answer.rcode, domain))
-                continue
-            cnames = answer.values(domain, "CNAME")
-            if cnames:
-                got = cnames[0]
+            where = server.label
+            cname = self._ask(domain, "CNAME", server, ev)
+            if cname["status"] == "answer":
+                got = cname["values"][0]
                 self._remember(got)
                 if target and got == target:
                     cname_ok.append(where)
@@ -670,9 +574,19 @@ class TrackingDomainVerifier:
                         % (where, domain, got)
                     )
                 continue
-            aaaa = self.dns.query(domain, "AAAA", server)
-            ev.append(evidence("%s AAAA @%s (no recursion)" % (domain, where), aaaa.text()))
-            sets = {"A": answer.values(domain, "A"), "AAAA": aaaa.values(domain, "AAAA") if not aaaa.error else []}
+            if cname["status"] != "nodata":
+                problems.append("%s: %s" % (where, dns_answered(cname)))
+                continue
+            sets = {}
+            for rdtype in ("A", "AAAA"):
+                response = self._ask(domain, rdtype, server, ev)
+                if response["status"] == "answer":
+                    sets[rdtype] = list(response["values"])
+                elif response["status"] == "nodata":
+                    sets[rdtype] = []
+                else:
+                    problems.append("%s: %s %s: %s" % (where, domain, rdtype, dns_answered(response)))
+                    sets[rdtype] = []
             if not sets["A"] and not sets["AAAA"]:
                 problems.append("%s: %s has no CNAME, A or AAAA record" % (where, domain))
                 continue
@@ -686,11 +600,10 @@ class TrackingDomainVerifier:
                     SKIPPED,
                     "%s answers with A/AAAA records (%s); without distribution_domain they cannot be compared "
                     "with a distribution's answers." % (domain, "; ".join(
-                        "%s: %s" % (w, _join(s["A"] + s["AAAA"])) for w, s in sorted(address_sets.items()))),
+                        "%s: %s" % (w, _join(v["A"] + v["AAAA"])) for w, v in sorted(address_sets.items()))),
                     ev,
                 )
-            dist, notes = self._distribution_addresses()
-            ev.extend(notes)
+            dist = self._distribution_addresses(ev)
             for where, sets in sorted(address_sets.items()):
                 for rdtype in ("A", "AAAA"):
                     mine = set(sets[rdtype])

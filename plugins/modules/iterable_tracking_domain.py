@@ -223,8 +223,8 @@ checks:
       status: passed
       reason: links.example.com is a CNAME to the distribution d111111abcdef8.cloudfront.net on 127.0.0.1:15354.
       evidence:
-        - asked: links.example.com A @127.0.0.1:15354 (no recursion)
-          answered: links.example.com CNAME d111111abcdef8.cloudfront.net
+        - asked: links.example.com CNAME @127.0.0.1:15354 (no recursion)
+          answered: d111111abcdef8.cloudfront.net
     tls:
       status: passed
       reason: 127.0.0.1:15443 presents a trusted certificate valid for links.example.com over TLSv1.3 (...).

@@ -13,8 +13,8 @@ import json
 import pytest
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
+from ansible_collections.linktrack.https.plugins.module_utils._dns import Server
 from ansible_collections.linktrack.https.plugins.module_utils._iterable import (
-    DnsAnswer,
     Exchange,
     Settings,
     TlsInspector,
@@ -22,13 +22,12 @@ from ansible_collections.linktrack.https.plugins.module_utils._iterable import (
     failure_message,
     iterable_steps,
     parse_host,
-    parse_server,
     verify,
 )
 
 DOMAIN = "links.example.com"
 DIST = "d111111abcdef8.cloudfront.net"
-NS = ("127.0.0.1", 5354)
+NS = "127.0.0.1:5354"  # the label of the server every fake answer comes from
 AASA = json.dumps({"applinks": {"apps": [], "details": []}}).encode()
 ASSETLINKS = json.dumps([{"relation": ["delegate_permission/common.handle_all_urls"]}]).encode()
 
@@ -62,8 +61,19 @@ class FakeClock:
         self.t += seconds
 
 
+def answer(*values):
+    return {"status": "answer", "values": list(values), "reason": "", "authoritative": True}
+
+
+def status(kind, reason):
+    return {"status": kind, "values": [], "reason": reason, "authoritative": kind != "not_authoritative"}
+
+
+NODATA = status("nodata", "NODATA (the name exists, without this record type)")
+
+
 class FakeDns:
-    """Answers from a table {(name, rdtype, server): DnsAnswer}; records every question."""
+    """Answers like ``_dns.DnsChecker.query_one`` from a table {(name, rdtype, server label): response}."""
 
     def __init__(self, table=None, system=None, authoritative=None):
         self.table = table or {}
@@ -71,9 +81,9 @@ class FakeDns:
         self.authoritative = authoritative
         self.questions = []
 
-    def query(self, name, rdtype, server):
-        self.questions.append((name, rdtype, server))
-        return self.table.get((name, rdtype, server), DnsAnswer(rcode="NOERROR"))
+    def ask(self, name, rdtype, server):
+        self.questions.append((name, rdtype, server.label))
+        return self.table.get((name, rdtype, server.label), NODATA)
 
     def authoritative_servers(self, name):
         if self.authoritative is None:
@@ -85,7 +95,7 @@ class FakeDns:
 
 
 def cname_dns(target=DIST, server=NS):
-    return FakeDns({(DOMAIN, "A", server): DnsAnswer(rcode="NOERROR", records=[(DOMAIN, "CNAME", target)])})
+    return FakeDns({(DOMAIN, "CNAME", server): answer(target)})
 
 
 def origin_headers(region="usdc", host=DOMAIN, extra=()):
@@ -206,8 +216,9 @@ def verifier(s=None, dns=None, http=None, tls=None):
 def test_bad_input_names_the_field(overrides, field):
     with pytest.raises(LinktrackError) as err:
         settings(**overrides)
-    assert err.value.field == field
-    assert field in err.value.message
+    # list options name the entry too, as dns_servers[0]
+    assert err.value.field in (field, field + "[0]")
+    assert err.value.message.startswith(err.value.field)
 
 
 def test_input_is_normalised():
@@ -216,24 +227,10 @@ def test_input_is_normalised():
     assert s.domain_name == DOMAIN
     assert s.distribution_domain == DIST
     assert s.connect_host == "::1"
-    assert s.dns_servers == [("::1", 5354), ("ns1.example.com", 53), ("127.0.0.1", 53)]
+    assert [(x.host, x.port) for x in s.dns_servers] == [("::1", 5354), ("ns1.example.com", 53), ("127.0.0.1", 53)]
+    assert [x.label for x in s.dns_servers] == ["[::1]:5354", "ns1.example.com", "127.0.0.1"]
     assert s.region["origin"] == "links.iterable.com"
     assert settings(iterable_region="edc").region["app_url"] == "https://app.eu.iterable.com"
-
-
-@pytest.mark.parametrize(
-    "value, expected",
-    [
-        ("127.0.0.1", ("127.0.0.1", 53)),
-        ("127.0.0.1:5353", ("127.0.0.1", 5353)),
-        ("::1", ("::1", 53)),
-        ("[::1]:5353", ("::1", 5353)),
-        ("NS1.Example.com:54", ("ns1.example.com", 54)),
-        ("localhost:53", ("localhost", 53)),
-    ],
-)
-def test_parse_server(value, expected):
-    assert parse_server(value, "dns_servers") == expected
 
 
 def test_parse_host_accepts_addresses_and_names():
@@ -266,10 +263,10 @@ def test_all_checks_pass_for_a_set_up_domain():
     assert "USDC origin answered" in checks["https"]["reason"]
     assert "the origin received Host links.example.com" in checks["https"]["reason"]
     assert "Not proven" not in checks["https"]["reason"]
-    assert checks["dns"]["evidence"][0] == {
-        "asked": "links.example.com A @127.0.0.1:5354 (no recursion)",
-        "answered": "links.example.com CNAME d111111abcdef8.cloudfront.net",
-    }
+    assert checks["dns"]["evidence"] == [{
+        "asked": "links.example.com CNAME @127.0.0.1:5354 (no recursion)",
+        "answered": "d111111abcdef8.cloudfront.net",
+    }]
     assert checks["https"]["evidence"][0]["asked"] == (
         "GET https://links.example.com/ (connected to 127.0.0.1:8443, SNI and Host links.example.com)")
     assert "X-Iterable-Region: usdc" in checks["https"]["evidence"][0]["answered"]
@@ -301,30 +298,39 @@ def test_dns_cname_to_wrong_target_fails():
 
 
 def test_dns_every_server_must_agree():
-    other = ("127.0.0.2", 53)
     dns = cname_dns()
-    dns.table[(DOMAIN, "A", other)] = DnsAnswer(rcode="NXDOMAIN")
+    dns.table[(DOMAIN, "CNAME", "127.0.0.2")] = status("nxdomain", "NXDOMAIN (the name does not exist)")
     v = verifier(s=settings(dns_servers=["127.0.0.1:5354", "127.0.0.2"]), dns=dns)
     check = v.check_dns()
     assert check["status"] == "failed"
-    assert "127.0.0.2:53 answered NXDOMAIN" in check["reason"]
-    assert len(check["evidence"]) == 2
+    assert check["reason"] == "127.0.0.2: NXDOMAIN (the name does not exist)."
+    assert [e["answered"] for e in check["evidence"]] == [DIST, "NXDOMAIN (the name does not exist)"]
 
 
 def test_dns_timeout_is_a_failed_check_with_the_reason():
-    dns = FakeDns({(DOMAIN, "A", NS): DnsAnswer(error="no answer from 127.0.0.1:5354 within 2 seconds")})
+    dns = FakeDns({(DOMAIN, "CNAME", NS): status("timeout", "no answer within 2 seconds")})
     check = verifier(dns=dns).check_dns()
     assert check["status"] == "failed"
-    assert "within 2 seconds" in check["reason"]
-    assert check["evidence"][0]["answered"].startswith("no answer")
+    assert check["reason"] == "127.0.0.1:5354: no answer within 2 seconds."
+    assert check["evidence"][0]["answered"] == "no answer within 2 seconds"
+
+
+def test_dns_not_authoritative_answer_fails():
+    dns = FakeDns({(DOMAIN, "CNAME", NS): status("not_authoritative", "referral to example.com: not authoritative")})
+    check = verifier(dns=dns).check_dns()
+    assert check["status"] == "failed"
+    assert "not authoritative" in check["reason"]
 
 
 def alias_dns(a=("127.0.0.1",), aaaa=("::1",), dist_a=("127.0.0.1",), dist_aaaa=("::1",)):
+    def ans(values):
+        return answer(*values) if values else NODATA
+
     return FakeDns({
-        (DOMAIN, "A", NS): DnsAnswer(rcode="NOERROR", records=[(DOMAIN, "A", x) for x in a]),
-        (DOMAIN, "AAAA", NS): DnsAnswer(rcode="NOERROR", records=[(DOMAIN, "AAAA", x) for x in aaaa]),
-        (DIST, "A", NS): DnsAnswer(rcode="NOERROR", records=[(DIST, "A", x) for x in dist_a]),
-        (DIST, "AAAA", NS): DnsAnswer(rcode="NOERROR", records=[(DIST, "AAAA", x) for x in dist_aaaa]),
+        (DOMAIN, "A", NS): ans(a),
+        (DOMAIN, "AAAA", NS): ans(aaaa),
+        (DIST, "A", NS): ans(dist_a),
+        (DIST, "AAAA", NS): ans(dist_aaaa),
     })
 
 
@@ -333,7 +339,18 @@ def test_dns_alias_records_matching_the_distribution_pass():
     check = verifier(dns=dns).check_dns()
     assert check["status"] == "passed", check
     assert "match the distribution" in check["reason"]
-    assert (DIST, "AAAA", NS) in dns.questions
+    assert dns.questions == [(DOMAIN, "CNAME", NS), (DOMAIN, "A", NS), (DOMAIN, "AAAA", NS), (DIST, "A", NS), (DIST, "AAAA", NS)]
+
+
+def test_dns_alias_compared_with_the_system_resolver_when_no_distribution_servers():
+    dns = alias_dns()
+    dns.system = {"A": ["127.0.0.1", "127.0.0.2"], "AAAA": ["::1"]}
+    check = verifier(s=settings(distribution_dns_servers=None), dns=dns).check_dns()
+    assert check["status"] == "passed", check
+    assert check["evidence"][-1] == {
+        "asked": "%s A and AAAA through this machine's resolver" % DIST,
+        "answered": "A: 127.0.0.1, 127.0.0.2; AAAA: ::1",
+    }
 
 
 def test_dns_alias_records_not_matching_fail():
@@ -359,11 +376,11 @@ def test_dns_without_distribution_domain_accepts_a_cloudfront_cname_only():
 
 
 def test_dns_uses_authoritative_servers_when_none_given():
-    dns = cname_dns(server=("ns1.example.com", 53))
-    dns.authoritative = [("ns1.example.com", 53)]
+    dns = cname_dns(server="ns1.example.com")
+    dns.authoritative = [Server("ns1.example.com", 53)]
     check = verifier(s=settings(dns_servers=None), dns=dns).check_dns()
     assert check["status"] == "passed"
-    assert dns.questions == [(DOMAIN, "A", ("ns1.example.com", 53))]
+    assert dns.questions == [(DOMAIN, "CNAME", "ns1.example.com")]
 
 
 def test_dns_without_findable_servers_fails():
