@@ -699,21 +699,37 @@ class LinkDistribution:
             "etag": etag,
         }
 
-    def _alias_conflict(self, spec, other, own_id=None):
-        where = "distribution %s (%s)" % (other["Id"], other.get("DomainName")) if other else None
-        if where:
-            what = "%s is already an alternate domain name (CNAME) of %s" % (spec.domain_name, where)
+    def _alias_conflict(self, spec, other, own_id=None, foreign=None):
+        """The error for an alias that sits elsewhere. ``other``: a visible summary; ``foreign``: what
+        ListConflictingAliases said about a distribution in another account."""
+        if other:
+            what = "%s is already an alternate domain name (CNAME) of distribution %s (%s)" % (
+                spec.domain_name, other["Id"], other.get("DomainName"))
+        elif foreign:
+            what = "%s is already an alternate domain name (CNAME) of distribution %s in account %s" % (
+                spec.domain_name, foreign.get("DistributionId"), foreign.get("AccountId"))
         else:
             what = ("%s is already an alternate domain name (CNAME) of a distribution this account cannot "
                     "list, probably in another AWS account" % spec.domain_name)
         return LinktrackError(
             "domain_name: %s, so it cannot be added to %s. Nothing was changed. Remove the alias from that "
-            "distribution (or delete it with state: absent) and run again%s."
-            % (what, ("distribution %s" % own_id) if own_id else "a new distribution",
-               "" if other else "; aws cloudfront list-conflicting-aliases shows the owner"),
+            "distribution (or delete it with state: absent) and run again."
+            % (what, ("distribution %s" % own_id) if own_id else "a new distribution"),
             field="domain_name",
-            details={"conflicting_distribution": other["Id"] if other else None},
+            details={"conflicting_distribution": other["Id"] if other else (foreign or {}).get("DistributionId")},
         )
+
+    def _foreign_owner(self, spec, own_id):
+        """ListConflictingAliases for an alias held outside this account (ids and accounts come masked)."""
+        try:
+            response = self.call(self.client.list_conflicting_aliases, DistributionId=own_id,
+                                 Alias=spec.domain_name)
+        except Exception:  # noqa: BLE001 - only a nicer message is lost (the emulator lacks this call)
+            return None
+        for item in _list(response.get("ConflictingAliasesList")):
+            if (item.get("Alias") or "").lower() == spec.domain_name:
+                return item
+        return None
 
     # -- writing -----------------------------------------------------------
 
@@ -761,9 +777,9 @@ class LinkDistribution:
 
     def _recover_reference(self, spec, exc):
         """After DistributionAlreadyExists: the distribution an earlier (timed-out) create made, or None."""
-        matches = self.list_by_alias(spec.domain_name)
-        if len(matches) == 1:
-            return self._from_summary(matches[0])
+        found = self.locate(spec)  # fails if the alias now sits on two distributions
+        if found is not None:
+            return found
         match = ALREADY_EXISTS_ID_RE.search(str(exc))
         if match:
             try:
@@ -802,7 +818,9 @@ class LinkDistribution:
             except Exception as exc:  # noqa: BLE001
                 code = error_code(exc)
                 if code == "CNAMEAlreadyExists":
-                    raise self._alias_conflict(spec, self._conflict_owner(spec, found["id"]), found["id"])
+                    owner = self._conflict_owner(spec, found["id"])
+                    foreign = None if owner else self._foreign_owner(spec, found["id"])
+                    raise self._alias_conflict(spec, owner, found["id"], foreign)
                 if code not in STALE_ETAG_CODES:
                     raise self._explain(exc)
                 config, etag = self.get_config(found["id"])

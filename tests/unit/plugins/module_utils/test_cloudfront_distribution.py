@@ -455,6 +455,25 @@ def test_cname_already_exists_on_update_names_the_owner_when_visible(fake, clock
     assert fake.dists[mine]["config"]["Aliases"]["Items"] == ["old.example.com"]
 
 
+def test_cname_held_by_another_account_is_named_from_list_conflicting_aliases(fake, clock):
+    config = desired_config(spec(domain_name="old.example.com"))
+    config["CallerReference"] = "by-hand"
+    mine = fake.add(config)
+    fake.fail_next("update_distribution", client_error("CNAMEAlreadyExists", "already associated", 409))
+
+    def list_conflicting_aliases(**kwargs):
+        fake.calls.append(("list_conflicting_aliases", kwargs))
+        return {"ConflictingAliasesList": {"Quantity": 1, "Items": [
+            {"Alias": "links.example.com", "DistributionId": "*******ABCDEF", "AccountId": "******345678"}]}}
+
+    fake.list_conflicting_aliases = list_conflicting_aliases
+    ld, _caller = make(fake, clock)
+    with pytest.raises(LinktrackError) as info:
+        ld.run(spec(distribution_id=mine))
+    assert "*******ABCDEF" in info.value.message and "******345678" in info.value.message
+    assert ("list_conflicting_aliases", {"DistributionId": mine, "Alias": "links.example.com"}) in fake.calls
+
+
 def test_retried_create_finds_the_first_distribution(fake, clock):
     """The create went through but its answer was lost, and the listing does not show it yet."""
     existing = fake.add(desired_config(spec()), status="InProgress", tags={"linktrack.https:managed": "true"})
