@@ -26,7 +26,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import http.client
-import ipaddress
 import json
 import os
 import re
@@ -45,10 +44,6 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     positive_number,
 )
 from ansible_collections.linktrack.https.plugins.module_utils import _dns, _tls
-from ansible_collections.linktrack.https.plugins.module_utils._dns import (  # noqa: F401 - re-exported for the module
-    DNSPYTHON_IMPORT_ERROR,
-    HAS_DNSPYTHON,
-)
 
 PASSED = "passed"
 FAILED = "failed"

@@ -314,9 +314,11 @@ waited_seconds:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
-from ansible_collections.linktrack.https.plugins.module_utils._iterable import (
+from ansible_collections.linktrack.https.plugins.module_utils._dns import (
     DNSPYTHON_IMPORT_ERROR,
     HAS_DNSPYTHON,
+)
+from ansible_collections.linktrack.https.plugins.module_utils._iterable import (
     Settings,
     failure_message,
     verify,
