@@ -23,6 +23,7 @@ import os
 import re
 import socketserver
 import ssl
+import sys
 import tempfile
 import threading
 
@@ -128,7 +129,6 @@ class ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     request_queue_size = 64
 
     def handle_error(self, request, client_address):
-        import sys  # pylint: disable=import-outside-toplevel
         exc = sys.exc_info()[1]
         _LOG.debug("%s: connection from %s ended: %s", self.__class__.__name__, client_address, exc)
 

@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import stat
+import urllib.request
 
 import pytest
 
@@ -25,6 +26,46 @@ def _ports(base):
 def _recorded_pids(state_dir):
     with open(os.path.join(state_dir, "state.json"), "r", encoding="utf-8") as handle:
         return sorted(proc["pid"] for proc in json.load(handle)["procs"].values())
+
+
+def _clients(values):
+    import boto3  # pylint: disable=import-outside-toplevel
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    return session.client("cloudfront", endpoint_url=values["AWS_ENDPOINT_URL"]), session.client("route53", endpoint_url=values["AWS_ENDPOINT_URL"])
+
+
+def _fill(values):
+    """Something in CloudFront, in the Route 53 zone, in BIND and in the origin overrides."""
+    import dns.query  # pylint: disable=import-outside-toplevel
+    import dns.rcode  # pylint: disable=import-outside-toplevel
+    import dns.tsigkeyring  # pylint: disable=import-outside-toplevel
+    import dns.update  # pylint: disable=import-outside-toplevel
+    cloudfront, route53 = _clients(values)
+    cloudfront.create_distribution(DistributionConfig=testing.distribution_config(
+        "reset-test", "reset.example.com", "links.iterable.com", "arn:aws:acm:us-east-1:123456789012:certificate/none"))
+    route53.change_resource_record_sets(HostedZoneId=values["SANDBOX_R53_ZONE_ID"], ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": {"Name": "reset.example.com", "Type": "TXT", "TTL": 60, "ResourceRecords": [{"Value": '"x"'}]}}]})
+    keyring = dns.tsigkeyring.from_text({values["SANDBOX_TSIG_KEY_NAME"]: values["SANDBOX_TSIG_SECRET"]})
+    update = dns.update.UpdateMessage(values["SANDBOX_ZONE"], keyring=keyring, keyalgorithm=values["SANDBOX_TSIG_ALGORITHM"])
+    update.replace("reset", 60, "TXT", '"x"')
+    assert dns.query.tcp(update, "127.0.0.1", port=int(values["SANDBOX_DNS_PORT"]), timeout=5).rcode() == dns.rcode.NOERROR
+    with open(os.path.join(values["SANDBOX_STATE_DIR"], "origin-overrides.json"), "w", encoding="utf-8") as handle:
+        json.dump({"*": {"deep_links": "missing"}}, handle)
+
+
+def _assert_empty(values):
+    import dns.message  # pylint: disable=import-outside-toplevel
+    import dns.query  # pylint: disable=import-outside-toplevel
+    import dns.rcode  # pylint: disable=import-outside-toplevel
+    with urllib.request.urlopen(values["SANDBOX_AWS_STATS_URL"], timeout=5) as resp:
+        assert json.load(resp)["total"] == 0
+    cloudfront, route53 = _clients(values)
+    assert cloudfront.list_distributions()["DistributionList"].get("Items", []) == []
+    records = route53.list_resource_record_sets(HostedZoneId=values["SANDBOX_R53_ZONE_ID"])["ResourceRecordSets"]
+    assert sorted(record["Type"] for record in records) == ["NS", "SOA"]
+    answer = dns.query.udp(dns.message.make_query("reset." + values["SANDBOX_ZONE"], "TXT"), "127.0.0.1", port=int(values["SANDBOX_DNS_PORT"]), timeout=5)
+    assert answer.rcode() == dns.rcode.NXDOMAIN
+    assert not os.path.exists(os.path.join(values["SANDBOX_STATE_DIR"], "origin-overrides.json"))
 
 
 def test_up_twice_is_one_copy_and_down_leaves_nothing(tmp_path):
@@ -57,9 +98,11 @@ def test_up_twice_is_one_copy_and_down_leaves_nothing(tmp_path):
         assert "sandbox_edge_https_port: %d\n" % (base + 443) in yaml_env.stdout
         assert 'aws_endpoint_url: "http://127.0.0.1:%d"\n' % base in yaml_env.stdout
 
+        _fill(values)
         reset = testing.run_sandbox(env, "reset")
         assert reset.returncode == 0, reset.stdout + reset.stderr
         assert testing.run_sandbox(env, "status").returncode == 0
+        _assert_empty(values)
 
         down = testing.run_sandbox(env, "down")
         assert down.returncode == 0, down.stdout + down.stderr
