@@ -76,8 +76,8 @@ stage_docs() {
 
 write_integration_config() {
   local d=$1
-  "$VENV/bin/python" tests/sandbox/sandbox.py env --format yaml --env-file "$TEST_SANDBOX_ENV" \
-    > "$d/tests/integration/integration_config.yml"
+  SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
+    "$VENV/bin/python" tests/sandbox/sandbox.py env --format yaml > "$d/tests/integration/integration_config.yml"
 }
 
 stage_integration() {
