@@ -12,7 +12,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from linktrack_sandbox import aws, bind, catalog, controller, edge, r53dns, settings
+from linktrack_sandbox import aws, bind, ca, catalog, controller, edge, r53dns, settings
 
 
 # --- settings ----------------------------------------------------------------------------
@@ -206,3 +206,27 @@ def test_forwarding_follows_legacy_cache_settings():
     rules = edge.forwarding(host_only)
     assert (rules["host"], rules["user_agent"]) == (True, False)
     assert edge.EdgeHandler._cookies("a=1; b=2", rules) == "a=1"  # pylint: disable=protected-access
+
+
+def test_edge_serves_only_issued_acm_certificates(tmp_path):
+    sandbox_ca = ca.SandboxCA.load_or_create(str(tmp_path / "ca.pem"), str(tmp_path / "ca.key"))
+    cert, key = sandbox_ca.issue(["links.example.com"])
+    cert_pem, key_pem = ca.pem_pair(cert, key)
+    status = {"value": "PENDING_VALIDATION"}
+
+    class _Certs(_FakeCatalog):
+        @staticmethod
+        def certificate(arn):
+            return (status["value"], cert_pem, key_pem, sandbox_ca.cert_pem) if arn == "arn:good" else None
+
+    dists = [{"Id": "E1", "Enabled": True, "DomainName": "d1.cloudfront.net", "Aliases": {"Items": ["links.example.com", "gone.example.com"]},
+              "ViewerCertificate": {"ACMCertificateArn": "arn:good"}}]
+    store = edge.CertStore(_Certs(dists), sandbox_ca, str(tmp_path / "tmp"))
+    assert store.context_for("links.example.com") is None
+    status["value"] = "ISSUED"
+    context = store.context_for("links.example.com")
+    assert context is not None and context is store.context_for("links.example.com")
+    assert store.context_for("d1.cloudfront.net") is None
+    dists[0]["ViewerCertificate"]["ACMCertificateArn"] = "arn:missing"
+    assert store.context_for("links.example.com") is None
+    assert list((tmp_path / "tmp").iterdir()) == []  # no key material left on disk

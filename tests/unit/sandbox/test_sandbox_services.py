@@ -110,11 +110,14 @@ def test_edge_presents_the_cloudfront_default_certificate_for_other_names(sandbo
     assert (status, headers["x-iterable-region"]) == (404, "usdc")
 
 
-def test_pending_certificate_is_not_served(aws, sandbox):
-    alias = _unique("pending")
-    arn = aws("acm").request_certificate(DomainName=alias, ValidationMethod="DNS")["CertificateArn"]
-    assert aws("acm").describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "PENDING_VALIDATION"
+def test_deleted_certificate_is_not_served(aws, sandbox):
+    acm = aws("acm")
+    alias = _unique("deleted")
+    arn, _status = _issued_certificate(acm, alias)
     aws("cloudfront").create_distribution(DistributionConfig=testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn))
+    der, _version = testing.tls_peer_certificate(sandbox, alias)
+    assert ssl.DER_cert_to_PEM_cert(der).strip() == acm.get_certificate(CertificateArn=arn)["Certificate"].strip()
+    acm.delete_certificate(CertificateArn=arn)
     der, _version = testing.tls_peer_certificate(sandbox, alias)
     assert x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "*.cloudfront.net"
 
