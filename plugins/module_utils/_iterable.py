@@ -113,14 +113,6 @@ def evidence(asked, answered):
 # --------------------------------------------------------------------------
 
 
-def _port(value, field):
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise LinktrackError(
-            "%s must be a TCP port between 1 and 65535, got %r." % (field, value), field=field
-        )
-    return value
-
-
 def parse_host(value, field):
     """An IP address or a host name (normalised), as ``_tls`` validates a connect host."""
     return _tls.validate_connect_host(value, field=field)
@@ -178,12 +170,7 @@ class Settings:
                 continue
             servers.append(_dns.parse_servers(values, field=field) or None)
         timeout = positive_number(p.get("timeout", 10), "timeout")
-        wait_timeout = p.get("wait_timeout", 0)
-        if isinstance(wait_timeout, bool) or not isinstance(wait_timeout, (int, float)) or wait_timeout < 0:
-            raise LinktrackError(
-                "wait_timeout must be 0 (one attempt) or a number of seconds above 0, got %r." % (wait_timeout,),
-                field="wait_timeout",
-            )
+        wait_timeout = _tls.validate_timeout(p.get("wait_timeout", 0), field="wait_timeout", allow_zero=True)
         max_redirects = p.get("max_redirects", 5)
         if isinstance(max_redirects, bool) or not isinstance(max_redirects, int) or not 0 <= max_redirects <= 20:
             raise LinktrackError(
@@ -206,8 +193,8 @@ class Settings:
             iterable_region=region,
             distribution_domain=distribution,
             connect_host=connect_host,
-            https_port=_port(p.get("https_port", 443), "https_port"),
-            http_port=_port(p.get("http_port", 80), "http_port"),
+            https_port=_tls.validate_port(p.get("https_port", 443), field="https_port"),
+            http_port=_tls.validate_port(p.get("http_port", 80), field="http_port"),
             ca_path=ca_path,
             dns_servers=servers[0],
             distribution_dns_servers=servers[1],

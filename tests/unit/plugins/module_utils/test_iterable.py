@@ -739,3 +739,16 @@ def test_no_wait_runs_once():
     result = verify(s, flaky, clock=FakeClock())
     assert result["attempts"] == 1
     assert flaky.runs == 1
+
+
+def test_dns_backend_names_dns_servers_when_no_authoritative_servers_are_found():
+    from ansible_collections.linktrack.https.plugins.module_utils._iterable import DnsBackend
+
+    class Checker:
+        def find_authoritative_servers(self, name):
+            raise LinktrackError("servers: found no NS records for %s. Give servers." % name, field="servers")
+
+    with pytest.raises(LinktrackError) as err:
+        DnsBackend(checker=Checker()).authoritative_servers(DOMAIN)
+    assert err.value.field == "dns_servers"
+    assert err.value.message == "dns_servers: found no NS records for links.example.com. Give dns_servers."
