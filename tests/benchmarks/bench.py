@@ -136,11 +136,12 @@ def run_ours(n):
     outdir = tempfile.mkdtemp(prefix="ours-run.")
     inventory = os.path.join(outdir, "inventory.ini")
     write_inventory(inventory, n, env)
-    fresh_wall, fresh_requests, _ = run_ours_once(inventory, n, env, "fresh", outdir)
+    fresh_wall, fresh_requests, fresh_changed = run_ours_once(inventory, n, env, "fresh", outdir)
     rerun_wall, rerun_requests, rerun_changed = run_ours_once(inventory, n, env, "rerun", outdir)
     return {
         "fresh_wall_s": fresh_wall,
         "rerun_wall_s": rerun_wall,
+        "fresh_changed": fresh_changed,
         "fresh_requests": fresh_requests,
         "rerun_requests": rerun_requests,
         "rerun_changed": rerun_changed,
@@ -152,7 +153,7 @@ def median(rows, key):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--n", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--anchor-dir", default=os.path.join(os.path.dirname(ROOT), "shared", "anchor-benchmark"))

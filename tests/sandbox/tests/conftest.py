@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-SANDBOX_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "sandbox"))
+SANDBOX_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 if SANDBOX_DIR not in sys.path:
     sys.path.insert(0, SANDBOX_DIR)
 
