@@ -33,7 +33,8 @@ through and never faulted.
 
 Control endpoints on the proxy itself:
 
-  GET  /_faultproxy/stats   JSON counts: requests, passed, injected per kind, per action
+  GET  /_faultproxy/stats   JSON counts: requests, passed, injected per kind, per action,
+                            and the access key ids the requests were signed with
   POST /_faultproxy/reset   zero the counters
   GET  /_faultproxy/config  the current settings
   POST /_faultproxy/config  change settings: JSON {"rate", "kinds", "match", "slow_seconds", "seed"}
@@ -83,6 +84,7 @@ CLOUDFRONT_PREFIX = "/2020-05-31/"
 ROUTE53_PREFIX = "/2013-04-01/"
 CONTROL_PREFIXES = ("/_sandbox/", "/_sandbox", "/moto-api/")
 
+_CREDENTIAL_RE = re.compile(r"Credential=([A-Za-z0-9]+)/")
 _CF_UPDATE_RE = re.compile(r"^/2020-05-31/distribution/[^/]+/config$")
 
 
@@ -246,12 +248,15 @@ class _Stats:
         self.upstream_errors = 0
         self.injected = dict((k, 0) for k in KINDS)
         self.by_action = {}
+        self.access_keys = {}
         self.events = []
         self.since = time.time()
 
-    def record(self, key, is_write, kind):
+    def record(self, key, is_write, kind, access_key=None):
         with self.lock:
             self.requests += 1
+            if access_key:
+                self.access_keys[access_key] = self.access_keys.get(access_key, 0) + 1
             if is_write:
                 self.writes += 1
             entry = self.by_action.setdefault(key, {"requests": 0, "injected": 0, "passed": 0})
@@ -280,6 +285,7 @@ class _Stats:
                 "injected": dict(self.injected),
                 "injected_total": sum(self.injected.values()),
                 "by_action": json.loads(json.dumps(self.by_action)),
+                "access_keys": dict(self.access_keys),
                 "events": list(self.events),
                 "since": self.since,
             }
@@ -499,7 +505,8 @@ class _Handler(BaseHTTPRequestHandler):
             kind = None
         else:
             kind = proxy.choose(service, action, self.command, path)
-            proxy.stats_.record(key, is_write, kind)
+            match = _CREDENTIAL_RE.search(self.headers.get("Authorization") or "")
+            proxy.stats_.record(key, is_write, kind, match.group(1) if match else None)
         if kind == "drop":
             return self._drop()
         if kind in _ERRORS:
