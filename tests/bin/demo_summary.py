@@ -85,6 +85,15 @@ def serial_hex(number):
     return ":".join(text[i:i + 2] for i in range(0, len(text), 2))
 
 
+def acm_serial_number(text):
+    """ACM writes serials as colon-separated hex; the emulator writes a decimal number."""
+    if text is None:
+        return None
+    if ":" in text or not text.isdigit():
+        return int(text.replace(":", ""), 16)
+    return int(text)
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
@@ -115,7 +124,8 @@ def main(argv):
         for arn in arns:
             cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]
             acm_serial = cert.get("Serial")
-            print("    %s  %s  serial %s" % (arn, cert["Status"], acm_serial))
+            number = acm_serial_number(acm_serial)
+            print("    %s  %s  serial %s" % (arn, cert["Status"], serial_hex(number) if number is not None else None))
         found = dists.get(domain, [])
         print("  CloudFront distributions with the alias: %d" % len(found))
         for item in found:
@@ -131,7 +141,7 @@ def main(argv):
         try:
             version, cert, fingerprint = handshake(env, domain)
             served_serial = serial_hex(cert.serial_number)
-            same = acm_serial is not None and served_serial.lower() == acm_serial.lower()
+            same = acm_serial is not None and cert.serial_number == acm_serial_number(acm_serial)
             print("  TLS via the edge: %s, verified with the sandbox CA, serial %s (%s the ACM certificate), sha256 %s..." % (
                 version, served_serial, "matches" if same else "DOES NOT match", fingerprint[:16]))
             status, origin, location = https_get(env, domain, "/a/click?_u=https%3A%2F%2Fexample.org%2F")
