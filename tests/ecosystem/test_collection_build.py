@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import shutil
 import tarfile
 
@@ -59,8 +60,10 @@ def tarball(tmp_path_factory):
 def installed(tarball, tmp_path_factory):
     """The tarball installed, without Galaxy, into a collections path of its own."""
     cpath = tmp_path_factory.mktemp("fresh") / "collections"
-    run([GALAXY, "collection", "install", "--offline", "--no-deps", "-p", str(cpath), str(tarball)],
-        env=base_env())
+    # --force: a copy installed elsewhere (e.g. ~/.ansible/collections) must not make
+    # ansible-galaxy skip this one
+    run([GALAXY, "collection", "install", "--offline", "--no-deps", "--force", "-p", str(cpath), str(tarball)],
+        env=base_env(ANSIBLE_COLLECTIONS_PATH=str(cpath)))
     cdir = cpath / "ansible_collections" / "linktrack" / "https"
     assert (cdir / "MANIFEST.json").exists()
     return cpath, cdir
@@ -141,3 +144,42 @@ def test_execution_environment_introspection_finds_our_requirements(installed):
         assert "# from collection linktrack.https" in proc.stdout
         assert any(line.strip().lstrip("- '").startswith(dep) and "linktrack.https" in line
                    for line in proc.stdout.splitlines()), "%s not introspected:\n%s" % (dep, proc.stdout)
+
+
+def test_setup_playbook_from_the_install(installed, sandbox_env, tmp_path):
+    """linktrack.https.setup_link_domain, as installed from the tarball, against the
+    sandbox: a first run that changes, a second that does not, then the teardown."""
+    cpath, cdir = installed
+    if not (cdir / "playbooks" / "setup_link_domain.yml").exists():
+        pytest.skip("playbooks/setup_link_domain.yml is not there yet")
+    domain = "tarball-%x.example.com" % (os.getpid() & 0xfffff)
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        "tracking_domains:\n  hosts:\n    %s:\n      link_domain_dns_provider: route53\n"
+        "      link_domain_dns_record_type: cname\n      link_domain_teardown_confirm: %s\n" % (domain, domain))
+    env = _fresh_env(cpath, SANDBOX_ENV_FILE=os.environ["SANDBOX_ENV_FILE"])
+    playbook = os.path.join(VENV_BIN, "ansible-playbook")
+    common = ["-i", str(inventory), "-e", "@%s" % (cdir / "playbooks" / "vars" / "sandbox.yml")]
+
+    first = run([playbook, "-vv", "linktrack.https.setup_link_domain"] + common, env=env, cwd=str(tmp_path))
+    # the role ran from the install, not from the checkout
+    paths = [line for line in first.stdout.splitlines() if line.startswith("task path: ")]
+    assert paths and all(str(cdir) in line for line in paths), paths[:5]
+    counts = _recap(first.stdout, domain)
+    assert counts["failed"] == 0 and counts["changed"] > 0, counts
+
+    second = run([playbook, "linktrack.https.setup_link_domain"] + common, env=env, cwd=str(tmp_path))
+    counts = _recap(second.stdout, domain)
+    assert counts["failed"] == 0 and counts["changed"] == 0, counts
+
+    third = run([playbook, "linktrack.https.teardown_link_domain"] + common, env=env, cwd=str(tmp_path))
+    counts = _recap(third.stdout, domain)
+    assert counts["failed"] == 0 and counts["changed"] > 0, counts
+
+
+def _recap(stdout, host):
+    """The PLAY RECAP counters of ``host`` (ok, changed, failed...) as integers."""
+    for line in stdout.split("PLAY RECAP")[-1].splitlines():
+        if line.split(" ", 1)[0] == host:
+            return dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", line))
+    raise AssertionError("no PLAY RECAP line for %s:\n%s" % (host, stdout[-3000:]))
