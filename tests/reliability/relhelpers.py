@@ -89,17 +89,14 @@ class Sandbox:
     # ---- BIND ------------------------------------------------------------
 
     def bind_query(self, name, rdtype="SOA"):
-        """Answers of BIND for ``name``/``rdtype`` as sorted strings (empty when none)."""
+        """BIND's records of type ``rdtype`` at ``name``, as sorted strings (empty when none)."""
         import dns.message
         import dns.query
         import dns.rcode
 
         query = dns.message.make_query(name, rdtype)
         answer = dns.query.tcp(query, self.env["SANDBOX_DNS_SERVER"], port=int(self.env["SANDBOX_DNS_PORT"]), timeout=5)
-        out = []
-        for rrset in answer.answer:
-            out.extend(sorted(r.to_text() for r in rrset))
-        return out
+        return _answers(answer, name, rdtype)
 
     def bind_axfr(self):
         """The whole BIND zone (TSIG-signed AXFR) as sorted text lines."""
@@ -123,10 +120,21 @@ class Sandbox:
         query = dns.message.make_query(name, rdtype)
         answer = dns.query.udp(query, self.env["SANDBOX_R53_DNS_SERVER"], port=int(self.env["SANDBOX_R53_DNS_PORT"]),
                                timeout=2)
-        out = []
-        for rrset in answer.answer:
-            out.extend(sorted(r.to_text() for r in rrset))
-        return out
+        return _answers(answer, name, rdtype)
+
+
+def _answers(message, name, rdtype):
+    """The records of type ``rdtype`` owned by ``name`` in a DNS answer, as sorted text (a CNAME to follow is not one)."""
+    import dns.name
+    import dns.rdatatype
+
+    wanted_type = dns.rdatatype.from_text(rdtype)
+    owner = dns.name.from_text(name)
+    out = []
+    for rrset in message.answer:
+        if rrset.rdtype == wanted_type and rrset.name == owner:
+            out.extend(r.to_text() for r in rrset)
+    return sorted(out)
 
 
 def ansible_env(extra=None):
