@@ -79,7 +79,7 @@ stage_docs_lint() {
 }
 
 stage_docs() {
-  [ -x tests/bin/build-docs.sh ] || { echo "no docs build script yet"; return 2; }
+  [ -x tests/bin/build-docs.sh ] || { echo "no docs build script yet"; return 77; }
   bash tests/bin/build-docs.sh
 }
 
@@ -106,18 +106,18 @@ stage_molecule() {
     hr "molecule test -s $s"
     ( cd roles/link_domain && SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV molecule test -s "$s" ) || rc=1
   done
-  [ -n "$found" ] || { echo "no molecule scenarios yet"; return 2; }
+  [ -n "$found" ] || { echo "no molecule scenarios yet"; return 77; }
   return $rc
 }
 
 stage_ecosystem() {
-  [ -d tests/ecosystem ] || { echo "no ecosystem tests yet"; return 2; }
+  [ -d tests/ecosystem ] || { echo "no ecosystem tests yet"; return 77; }
   sandbox_up || return 1
   SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/ecosystem
 }
 
 stage_reliability() {
-  [ -d tests/reliability ] || { echo "no reliability tests yet"; return 2; }
+  [ -d tests/reliability ] || { echo "no reliability tests yet"; return 77; }
   sandbox_up || return 1
   SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/reliability
 }
@@ -133,7 +133,7 @@ run_stage() {
   local secs=$(( $(date +%s) - start ))
   case $rc in
     0) PASSED+=("$name(${secs}s)") ;;
-    2) SKIPPED+=("$name(not built yet)") ;;
+    77) SKIPPED+=("$name(not built yet)") ;;
     *) FAILED+=("$name(rc=$rc,${secs}s)") ;;
   esac
 }
