@@ -8,7 +8,7 @@
 # Sphinx, the Ansible theme and MyST come from tests/requirements/venv.txt.
 # Nothing is fetched from the network: intersphinx is switched off.
 #
-# Usage: bash tests/bin/build-docs.sh [--no-lint] [--collection-dir DIR]
+# Usage: bash tests/bin/build-docs.sh [--no-lint | --lint-only] [--collection-dir DIR]
 #   DOCS_OUT=/path  where to build (default: <checkout>/build/docs)
 #   --collection-dir DIR  document the collection found at DIR (a directory ending
 #                         in ansible_collections/linktrack/https, for example an
@@ -20,6 +20,7 @@ VENV=${VENV:-$ROOT/.venv}
 OUT=${DOCS_OUT:-$ROOT/build/docs}
 COLLECTION=linktrack.https
 LINT=1
+LINT_ONLY=0
 COLL_DIR=
 
 say() { printf "[build-docs] %4ss %s\n" "$SECONDS" "$*"; }
@@ -28,8 +29,9 @@ die() { printf '[build-docs] ERROR: %s\n' "$*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-lint) LINT=0 ;;
+    --lint-only) LINT_ONLY=1 ;;
     --collection-dir) COLL_DIR=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -98,6 +100,12 @@ PY
   say "antsibull-docs lint-collection-docs --plugin-docs (a copy of $COLL_DIR)"
   ( cd "$LINT_DIR" && ANSIBLE_COLLECTIONS_PATH=$LINT_DIR antsibull-docs lint-collection-docs --plugin-docs \
       "$LINT_TREE/linktrack/https" )
+fi
+
+if [ "$LINT_ONLY" = 1 ]; then
+  [ "$LINT" = 1 ] || die "--lint-only and --no-lint contradict each other"
+  say "lint passed"
+  exit 0
 fi
 
 # 2. the Sphinx project and the generated RST ---------------------------------------

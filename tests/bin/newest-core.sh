@@ -5,8 +5,8 @@
 #
 # Usage: bash tests/bin/newest-core.sh [sanity] [units]     (default: both)
 #   NEWEST_CORE_PYTHON  the Python 3.12 to use (default /root/.pyenv/versions/3.12.1/bin/python)
-# Exit codes: 0 passed, 1 failed, 2 skipped because that Python is missing
-# (the message says so; run-tests.sh counts 2 as a skipped stage).
+# Exit codes: 0 passed, 1 failed, 77 skipped because that Python is missing
+# (the message says so; run-tests.sh counts 77 as a skipped stage).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,7 +29,7 @@ if [ ! -x "$PY" ]; then
   printf '* SKIPPED: newest ansible-core leg (2.21 on Python 3.12)             *\n'
   printf '* %-66s *\n' "$PY is missing;" "set NEWEST_CORE_PYTHON to a Python 3.12 to run it."
   printf '********************************************************************\n\n'
-  exit 2
+  exit 77
 fi
 pyver=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 [ "$pyver" = 3.12 ] || die "$PY is Python $pyver; this leg needs 3.12"
