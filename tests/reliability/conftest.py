@@ -51,3 +51,19 @@ def clean_proxy(sandbox_proxy):
     sandbox_proxy.reset()
     yield sandbox_proxy
     sandbox_proxy.configure(rate=0.0, kinds="all", match="")
+
+
+# Figures the tests measured (retries per run, timings...), printed after the run.
+FIGURES = []
+
+
+@pytest.fixture(scope="session")
+def figures():
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -5,7 +5,8 @@
 """A fault-injecting HTTP proxy for the AWS emulator, on loopback only.
 
 usage: faultproxy.py --upstream http://127.0.0.1:15000 [--port 0] [--rate 0.1]
-                     [--kinds all|KIND,KIND...] [--match REGEX] [--slow-seconds 2]
+                     [--kinds all|KIND,KIND...] [--match REGEX] [--limit N] [--per-action-limit N]
+                     [--slow-seconds 2]
                      [--seed N] [--port-file FILE]
 
 Point boto3 (``endpoint_url``) at the proxy instead of the emulator. Each AWS
@@ -28,7 +29,10 @@ CloudFront and Route 53 are REST XML (``<ErrorResponse><Error><Code>``).
 
 ``--match`` limits faults to requests whose ``service:Action`` matches the
 regular expression (for example ``^cloudfront:`` or ``Create|Update|Change``).
-The sandbox's own endpoints (``/_sandbox/...``, ``/moto-api/...``) are passed
+``--limit N`` stops injecting after N faults (with ``--rate 1`` the first N
+matching requests fail, the rest pass: a deterministic sequence);
+``--per-action-limit N`` does the same for each ``service:Action``. The
+sandbox's own endpoints (``/_sandbox/...``, ``/moto-api/...``) are passed
 through and never faulted.
 
 Control endpoints on the proxy itself:
@@ -37,7 +41,8 @@ Control endpoints on the proxy itself:
                             and the access key ids the requests were signed with
   POST /_faultproxy/reset   zero the counters
   GET  /_faultproxy/config  the current settings
-  POST /_faultproxy/config  change settings: JSON {"rate", "kinds", "match", "slow_seconds", "seed"}
+  POST /_faultproxy/config  change settings: JSON {"rate", "kinds", "match", "limit", "per_action_limit",
+                            "slow_seconds", "seed"}
 
 It can also be used from Python: ``FaultProxy(upstream, rate=..., kinds=...)``,
 ``.start()``, ``.url``, ``.stats()``, ``.configure(...)``, ``.stop()``.
@@ -295,7 +300,7 @@ class FaultProxy:
     """The proxy server; ``start()`` runs it on a background thread."""
 
     def __init__(self, upstream, host="127.0.0.1", port=0, rate=0.0, kinds="all", match=None,
-                 slow_seconds=2.0, seed=None):
+                 slow_seconds=2.0, seed=None, limit=0, per_action_limit=0):
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError("upstream must be an http:// URL of the emulator, got %r" % upstream)
@@ -308,9 +313,14 @@ class FaultProxy:
         self.rate = 0.0
         self.kinds = KINDS
         self.match = None
+        self.limit = 0
+        self.per_action_limit = 0
+        self._chosen = 0  # faults chosen since the last reset (for limit)
+        self._chosen_by_action = {}
         self.slow_seconds = 2.0
         self.rng = random.Random(seed)
-        self.configure(rate=rate, kinds=kinds, match=match, slow_seconds=slow_seconds)
+        self.configure(rate=rate, kinds=kinds, match=match, slow_seconds=slow_seconds, limit=limit,
+                       per_action_limit=per_action_limit)
         handler = type("FaultProxyHandler", (_Handler,), {"proxy": self})
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_class = type("FaultProxyServer", (ThreadingHTTPServer,), {"address_family": family})
@@ -320,8 +330,19 @@ class FaultProxy:
 
     # ---- settings --------------------------------------------------------
 
-    def configure(self, rate=None, kinds=None, match=None, slow_seconds=None, seed=None):
+    def configure(self, rate=None, kinds=None, match=None, slow_seconds=None, seed=None, limit=None,
+                  per_action_limit=None):
         with self.lock:
+            if per_action_limit is not None:
+                per_action_limit = int(per_action_limit)
+                if per_action_limit < 0:
+                    raise ValueError("per_action_limit must be 0 (no limit) or more, got %r" % per_action_limit)
+                self.per_action_limit = per_action_limit
+            if limit is not None:
+                limit = int(limit)
+                if limit < 0:
+                    raise ValueError("limit must be 0 (no limit) or more, got %r" % limit)
+                self.limit = limit
             if rate is not None:
                 rate = float(rate)
                 if not 0.0 <= rate <= 1.0:
@@ -345,6 +366,8 @@ class FaultProxy:
             "rate": self.rate,
             "kinds": list(self.kinds),
             "match": self.match.pattern if self.match else "",
+            "limit": self.limit,
+            "per_action_limit": self.per_action_limit,
             "slow_seconds": self.slow_seconds,
             "upstream": "http://%s:%d" % (self.upstream_host, self.upstream_port),
         }
@@ -359,8 +382,15 @@ class FaultProxy:
             candidates = applicable_kinds(self.kinds, service, method, path)
             if not candidates:
                 return None
+            key = "%s:%s" % (service, action)
+            if self.limit and self._chosen >= self.limit:
+                return None
+            if self.per_action_limit and self._chosen_by_action.get(key, 0) >= self.per_action_limit:
+                return None
             if self.rng.random() >= self.rate:
                 return None
+            self._chosen += 1
+            self._chosen_by_action[key] = self._chosen_by_action.get(key, 0) + 1
             return self.rng.choice(candidates)
 
     # ---- life cycle ------------------------------------------------------
@@ -378,6 +408,9 @@ class FaultProxy:
         return self.stats_.snapshot()
 
     def reset(self):
+        with self.lock:
+            self._chosen = 0
+            self._chosen_by_action = {}
         with self.stats_.lock:
             self.stats_.reset()
 
@@ -468,7 +501,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self.command == "POST":
                 try:
                     settings = json.loads(body or b"{}")
-                    allowed = ("rate", "kinds", "match", "slow_seconds", "seed")
+                    allowed = ("rate", "kinds", "match", "limit", "per_action_limit", "slow_seconds", "seed")
                     unknown = sorted(set(settings) - set(allowed))
                     if unknown:
                         raise ValueError("unknown setting(s) %s; allowed: %s" % (", ".join(unknown), ", ".join(allowed)))
@@ -538,13 +571,17 @@ def main(argv=None):
     parser.add_argument("--rate", type=float, default=0.1, help="share of AWS requests that get a fault, 0..1")
     parser.add_argument("--kinds", default="all", help="all, or a comma-separated list of: " + ", ".join(KINDS))
     parser.add_argument("--match", default="", help="fault only requests whose service:Action matches this regex")
+    parser.add_argument("--limit", type=int, default=0, help="inject at most this many faults (0: no limit)")
+    parser.add_argument("--per-action-limit", type=int, default=0,
+                        help="inject at most this many faults per service:Action (0: no limit)")
     parser.add_argument("--slow-seconds", type=float, default=2.0, help="delay of a slow answer")
     parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible fault sequence)")
     parser.add_argument("--port-file", help="write the listening port to this file once ready")
     args = parser.parse_args(argv)
     try:
         proxy = FaultProxy(args.upstream, host=args.host, port=args.port, rate=args.rate, kinds=args.kinds,
-                           match=args.match, slow_seconds=args.slow_seconds, seed=args.seed)
+                           match=args.match, slow_seconds=args.slow_seconds, seed=args.seed, limit=args.limit,
+                           per_action_limit=args.per_action_limit)
     except (ValueError, re.error, OSError) as exc:
         parser.error(str(exc))
     if args.port_file:

@@ -346,3 +346,30 @@ def test_collection_aws_client_leaves_every_retry_to_aws_caller(proxy):
         client.list_hosted_zones()
     assert info.value.response["Error"]["Code"] == "Throttling"
     assert proxy.stats()["requests"] == 1, "botocore retried behind AwsCaller's back"
+
+
+def test_limit_makes_the_first_n_matching_requests_fail_then_passes(proxy, upstream):
+    proxy.configure(rate=1.0, kinds="http503", match="^route53:", limit=2)
+    client = _client("route53", proxy)
+    _client("acm", proxy).list_certificates()  # not matching: passed, and not counted against the limit
+    for _ in range(2):
+        with pytest.raises(ClientError):
+            client.list_hosted_zones()
+    for _ in range(3):
+        assert client.list_hosted_zones()["IsTruncated"] is False
+    stats = proxy.stats()
+    assert stats["injected"]["http503"] == 2 and stats["passed"] == 4
+    proxy.reset()  # a reset starts the count again
+    with pytest.raises(ClientError):
+        client.list_hosted_zones()
+
+
+def test_per_action_limit_faults_the_first_request_of_each_action(proxy, upstream):
+    proxy.configure(rate=1.0, kinds="http500", per_action_limit=1)
+    for service in ("acm", "route53", "cloudfront"):
+        with pytest.raises(ClientError):
+            CALLS[service](_client(service, proxy))
+        CALLS[service](_client(service, proxy))
+    stats = proxy.stats()
+    assert stats["injected"]["http500"] == 3 and stats["passed"] == 3
+    assert all(v == {"requests": 2, "injected": 1, "passed": 1} for v in stats["by_action"].values())
