@@ -93,3 +93,43 @@ def test_timeline_and_a_random_moment_inside_a_step():
     assert kill_trials.choose_moment([2.0, 0.5], _Rng(1.5)) == (1, 1.5)
     assert kill_trials.choose_moment([2.0, 0.5], _Rng(2.25)) == (2, 0.25)
     assert kill_trials.choose_moment([], _Rng(0.0)) == (1, 0.0)
+
+
+def test_poller_sees_a_cutover_and_dates_it(sandbox):
+    """The detector can fire: a CNAME to CloudFront made straight at BIND is seen within a few polls."""
+    import time
+    import uuid
+
+    import dns.name
+    import dns.query
+    import dns.tsigkeyring
+    import dns.update
+
+    name = "poll-%s.example.com" % uuid.uuid4().hex[:6]
+    poller = kill_trials.DnsPoller(name, sandbox["SANDBOX_DNS_SERVER"], int(sandbox["SANDBOX_DNS_PORT"]))
+    poller.start()
+    try:
+        time.sleep(0.3)
+        assert poller.first_pointed is None and poller.polls >= 2
+        keyring = dns.tsigkeyring.from_text({sandbox["SANDBOX_TSIG_KEY_NAME"]: sandbox["SANDBOX_TSIG_SECRET"]})
+        update = dns.update.UpdateMessage(sandbox.zone, keyring=keyring, keyname=sandbox["SANDBOX_TSIG_KEY_NAME"],
+                                          keyalgorithm=dns.name.from_text(sandbox["SANDBOX_TSIG_ALGORITHM"]))
+        update.add(name + ".", 60, "CNAME", "d1234abcd.cloudfront.net.")
+        changed_at = time.time()
+        answer = dns.query.tcp(update, sandbox["SANDBOX_DNS_SERVER"], port=int(sandbox["SANDBOX_DNS_PORT"]), timeout=5)
+        assert answer.rcode() == 0
+        deadline = time.time() + 5
+        while poller.first_pointed is None and time.time() < deadline:
+            time.sleep(0.02)
+    finally:
+        poller.stop()
+        update = dns.update.UpdateMessage(sandbox.zone, keyring=keyring, keyname=sandbox["SANDBOX_TSIG_KEY_NAME"],
+                                          keyalgorithm=dns.name.from_text(sandbox["SANDBOX_TSIG_ALGORITHM"]))
+        update.delete(name + ".")
+        dns.query.tcp(update, sandbox["SANDBOX_DNS_SERVER"], port=int(sandbox["SANDBOX_DNS_PORT"]), timeout=5)
+    assert poller.first_pointed is not None
+    assert changed_at - 0.1 <= poller.first_pointed <= changed_at + 0.5
+    assert poller.first_answer == ["d1234abcd.cloudfront.net."]
+    # a TLS check that passed only after this moment makes it an unsafe cutover
+    events = [{"t": poller.first_pointed + 1.0, "ev": "ok", "task": "TLS | Check the certificate", "passed": True}]
+    assert poller.first_pointed < kill_trials.tls_passed_at(events)

@@ -6,7 +6,9 @@
 
 Two runs over two fresh domains (one through RFC 2136 with the TSIG key, one
 through Route 53): a fresh setup with the default callback, and a re-run with
-the json callback (every result of every task). Each writes a log file too
+the json callback (every result of every task). Then a third run, for another
+domain, with a well-formed TSIG secret BIND does not know, which fails at the
+DNS update (error paths print more). Each writes a log file too
 (ANSIBLE_LOG_PATH). The test fails if the TSIG secret or the AWS secret key
 (or the TSIG secret without its base64 padding, or as hex) appears in any of
 it. The AWS credentials are not in the environment: the role must pass its
@@ -28,6 +30,8 @@ import yaml
 import faultproxy
 import relhelpers
 
+# a well-formed TSIG secret that BIND does not know: the failing run must not show it either
+WRONG_TSIG_SECRET = "V3JvbmdUc2lnU2VjcmV0LWxpbmt0cmFjay1yZWxpYWJpbGl0eS0yMDI2IQ=="
 AWS_ACCESS_KEY = "AKIALINKTRACKSECRETS"
 AWS_SECRET_KEY = "lInKtRaCk/SeCrEt+KeY/9fQ2xW7rT4pL8mN3vB6cZ0aS5dF"
 
@@ -39,6 +43,8 @@ def _needles(sandbox):
         "TSIG secret without padding": tsig.rstrip("="),
         "TSIG secret as hex": binascii.hexlify(base64.b64decode(tsig)).decode(),
         "AWS secret key": AWS_SECRET_KEY,
+        "wrong TSIG secret": WRONG_TSIG_SECRET,
+        "wrong TSIG secret without padding": WRONG_TSIG_SECRET.rstrip("="),
     }
     assert len(tsig.rstrip("=")) >= 20, "the sandbox's TSIG secret is too short to search for"
     return needles
@@ -74,6 +80,20 @@ def secret_runs(sandbox, tmp_path_factory):
         runs.append({"name": name, "rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
                      "log": log.read_text() if log.exists() else "", "aws": proxy.stats()})
         proxy.reset()
+    # a run that fails at the DNS update because BIND refuses the key (the error path prints more)
+    failing = "sec-bad-%s.example.com" % run
+    bad_inventory = tmp / "bad.yml"
+    bad_inventory.write_text(yaml.safe_dump({"tracking_domains": {"hosts": {failing: dict(
+        domains["sec-rfc-%s.example.com" % run])}}}))
+    bad_extra = tmp / "bad-secret.yml"
+    bad_extra.write_text(yaml.safe_dump({"link_domain_rfc2136_key_secret": WRONG_TSIG_SECRET}))
+    log = tmp / "failing.log"
+    cmd = [a if a != str(inventory) else str(bad_inventory) for a in base]
+    cmd = cmd[:-1] + ["-e", "@" + str(bad_extra), cmd[-1]]
+    proc = relhelpers.run(cmd, env=dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOG_PATH=str(log)),
+                          timeout=900)
+    runs.append({"name": "failing", "rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
+                 "log": log.read_text() if log.exists() else "", "aws": proxy.stats()})
     proxy.stop()
     for run_ in runs:
         run_["domains"] = sorted(domains)
@@ -81,6 +101,10 @@ def secret_runs(sandbox, tmp_path_factory):
 
 
 def test_setup_ran_and_used_the_given_key(secret_runs, sandbox):
+    failing = secret_runs[-1]
+    assert failing["name"] == "failing" and failing["rc"] != 0
+    assert "PeerBadSignature" in failing["stdout"] or "BADSIG" in failing["stdout"], failing["stdout"][-3000:]
+    secret_runs = secret_runs[:-1]
     for run in secret_runs:
         assert run["rc"] == 0, "%s run failed:\n%s\n%s" % (run["name"], run["stdout"][-4000:], run["stderr"][-2000:])
     # every AWS request of both runs was signed with the given key pair (the role passed its variables)
