@@ -563,7 +563,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--upstream", required=True, help="the emulator's URL, e.g. http://127.0.0.1:15000")
     parser.add_argument("--host", default="127.0.0.1", help="listen address (loopback only)")

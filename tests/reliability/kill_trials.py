@@ -508,7 +508,7 @@ def calibrate(runner, sandbox, run_id):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--kills", type=int, default=1, help="killed runs per trial before the final run")
     parser.add_argument("--seed", type=int, default=None)

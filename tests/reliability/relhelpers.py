@@ -157,7 +157,7 @@ def ansible_env(extra=None):
 
 
 def run(cmd, env=None, timeout=600, cwd=ROOT):
-    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def write_temp(text, suffix=".yml", directory=None):

@@ -86,8 +86,9 @@ def test_same_domain_twice_at_once(sandbox, tmp_path, figures):
         inventory = _inventory(tmp_path, domain, {domain: provider})
         for copy in (1, 2):
             log = open(tmp_path / ("%s-%d.log" % (domain, copy)), "w")
-            procs.append((domain, copy, log, subprocess.Popen(_command(inventory), env=env, cwd=relhelpers.ROOT,
-                                                                stdout=log, stderr=subprocess.STDOUT)))
+            proc = subprocess.Popen(_command(inventory), env=env, cwd=relhelpers.ROOT, stdout=log,
+                                    stderr=subprocess.STDOUT)
+            procs.append((domain, copy, log, proc))
     outcomes = {}
     for domain, copy, log, proc in procs:
         outcomes.setdefault(domain, []).append(proc.wait(timeout=900))

@@ -54,11 +54,11 @@ def _needles(sandbox):
 def secret_runs(sandbox, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("secrets")
     run = uuid.uuid4().hex[:6]
-    domains = {"sec-rfc-%s.example.com" % run: {"link_domain_dns_provider": "rfc2136",
-                                                 "link_domain_dns_record_type": "cname",
-                                                 "link_domain_iterable_region": "edc"},
-               "sec-r53-%s.example.com" % run: {"link_domain_dns_provider": "route53",
-                                                 "link_domain_dns_record_type": "alias"}}
+    domains = {
+        "sec-rfc-%s.example.com" % run: {"link_domain_dns_provider": "rfc2136", "link_domain_dns_record_type": "cname",
+                                         "link_domain_iterable_region": "edc"},
+        "sec-r53-%s.example.com" % run: {"link_domain_dns_provider": "route53", "link_domain_dns_record_type": "alias"},
+    }
     inventory = tmp / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"tracking_domains": {"hosts": domains}}))
     proxy = faultproxy.FaultProxy(sandbox.aws, rate=0.0).start()
