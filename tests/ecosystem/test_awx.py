@@ -66,7 +66,7 @@ def awx_survey_errors(survey, answers):
             if q.get("max") not in ("", None) and len(value) > int(q["max"]):
                 errors.append("%s: too long" % var)
         elif q["type"] == "integer":
-            if type(value) is not int:  # noqa: E721 - AWX rejects bool and str here
+            if isinstance(value, bool) or not isinstance(value, int):  # AWX rejects bool and str here
                 errors.append("%s: expected an integer" % var)
                 continue
             if q.get("min") not in ("", None) and value < int(q["min"]):
@@ -89,8 +89,8 @@ def specs():
 def rendered(tmp_path_factory):
     """The surveys as awx/job_template.yml sends them, without and with an allow-list of domains."""
     out = {}
-    for label, extra in (("free", {}), ("allow-list", {"linktrack_awx_allowed_domains":
-                                                        ["links.example.com", "links.example.eu"]})):
+    allow_list = {"linktrack_awx_allowed_domains": ["links.example.com", "links.example.eu"]}
+    for label, extra in (("free", {}), ("allow-list", allow_list)):
         d = tmp_path_factory.mktemp("surveys-" + label)
         extra = dict(extra, linktrack_awx_surveys_out=str(d))
         run([PLAYBOOK, "-i", "localhost,", os.path.join(AWX, "job_template.yml"), "--tags", "surveys",

@@ -47,8 +47,7 @@ def _tasks(tasks):
     for task in tasks:
         yield task
         for key in ("block", "rescue", "always"):
-            for sub in _tasks(task.get(key) or []):
-                yield sub
+            yield from _tasks(task.get(key) or [])
 
 
 class _Captured(Exception):
@@ -59,7 +58,7 @@ class _Captured(Exception):
 def argument_specs():
     """{module: AnsibleModule keyword arguments}, from each module's main()."""
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
-    import ansible.module_utils.basic as basic
+    from ansible.module_utils import basic
 
     _AnsibleCollectionFinder(paths=[os.path.join(ROOT, ".tmp", "collections")])._install()
     original = basic.AnsibleModule.__init__

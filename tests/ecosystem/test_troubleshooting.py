@@ -59,7 +59,10 @@ def guide_messages():
 
 def _scenarios(tag, sandbox_env):
     wrong_secret = base64.b64encode(b"not the sandbox key, 32 bytes!!!").decode()
-    d = lambda name: "ts-%s-%s.example.com" % (name, tag)  # noqa: E731
+
+    def d(name):
+        return "ts-%s-%s.example.com" % (name, tag)
+
     return {
         "wrong-region": {"domain": d("region"), "vars": {"link_domain_aws_region": "eu-west-1"}},
         "tsig-bad-signature": {"domain": d("tsigsecret"), "vars": {
