@@ -9,10 +9,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ast
 import os
 import shutil
 
 import pytest
+import yaml
 
 from ecohelpers import ROOT, VENV_BIN, base_env, galaxy_meta, load_yaml, module_names, run
 
@@ -74,3 +76,21 @@ def test_release_lists_every_module_and_the_role(released):
     if os.path.exists(os.path.join(ROOT, "roles", "link_domain", "meta", "argument_specs.yml")):
         roles = [o["name"] for o in release.get("objects", {}).get("role", [])]
         assert "link_domain" in roles, release
+
+
+def test_version_added_of_every_module_is_a_real_version():
+    """A module's version_added is a released version or the one about to be released,
+    or the release notes (and the docs) tell users the wrong thing."""
+    history = load_yaml(os.path.join(ROOT, "changelogs", "changelog.yaml"))
+    known = set(history.get("releases") or {}) | {galaxy_meta()["version"]}
+    wrong = {}
+    for name in module_names():
+        with open(os.path.join(ROOT, "plugins", "modules", name + ".py")) as f:
+            tree = ast.parse(f.read())
+        doc = [n.value.value for n in tree.body
+               if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "DOCUMENTATION"][0]
+        added = str(yaml.safe_load(doc).get("version_added"))
+        if added not in known:
+            wrong[name] = added
+    assert wrong == {}, "version_added is neither released nor the next version (%s): %s" % (
+        galaxy_meta()["version"], wrong)
