@@ -7,7 +7,9 @@ way real AWS does where the emulator cannot: an alias held by another account
 (CloudFront's CNAMEAlreadyExists), a certificate that stays in
 PENDING_VALIDATION, a certificate that failed validation. Everything else goes
 to the emulator unchanged. Used to capture the real error messages the
-modules give in those cases (tests/ecosystem/test_troubleshooting.py).
+modules give in those cases (tests/ecosystem/test_troubleshooting.py), and to
+count the AWS requests of one run (``requests``), which the sandbox's own
+counters cannot tell apart when tests run in parallel.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,6 +42,7 @@ class FaultProxy:
         self.pending_domains = set()
         self.failed_domains = {}  # domain -> FailureReason
         self.faults = []
+        self.requests = 0
         self._lock = threading.Lock()
         proxy = self
 
@@ -50,6 +53,8 @@ class FaultProxy:
                 pass
 
             def _relay(self):
+                with proxy._lock:
+                    proxy.requests += 1
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_HEADERS]

@@ -24,13 +24,13 @@ __metaclass__ = type
 
 import json
 import os
-from urllib.request import urlopen
 
 import jinja2
 import pytest
 import yaml
 
 from ecohelpers import ROOT, VENV_BIN, base_env, load_yaml, run
+from fault_proxy import FaultProxy
 
 AWX = os.path.join(ROOT, "awx")
 PLAYBOOK = os.path.join(VENV_BIN, "ansible-playbook")
@@ -243,17 +243,15 @@ def test_playbooks_parse():
 
 # ---- against the sandbox -------------------------------------------------------------
 
-def _stats(sandbox_env):
-    return json.loads(urlopen(sandbox_env["SANDBOX_AWS_STATS_URL"], timeout=5).read().decode())
-
-
-def _launch_files(tmp_path, sandbox_env, answers):
+def _launch_files(tmp_path, sandbox_env, answers, aws_endpoint=None):
     """What AWX hands to ansible-playbook: survey answers as extra vars, the "Amazon
     Web Services" credential as environment variables. The sandbox's endpoints
     come from playbooks/vars/sandbox.yml, without its access keys."""
     sandbox_vars = load_yaml(os.path.join(ROOT, "playbooks", "vars", "sandbox.yml"))
     for key in ("link_domain_aws_access_key", "link_domain_aws_secret_key"):
         sandbox_vars.pop(key, None)
+    if aws_endpoint:
+        sandbox_vars["link_domain_aws_endpoint_url"] = aws_endpoint
     (tmp_path / "sandbox.yml").write_text(yaml.safe_dump(sandbox_vars))
     (tmp_path / "answers.json").write_text(json.dumps(answers))
     env = _env(SANDBOX_ENV_FILE=os.environ["SANDBOX_ENV_FILE"],
@@ -281,13 +279,17 @@ def test_preflight_refuses_what_the_form_lets_through(rendered, sandbox_env, tmp
     answers = dict(link_domain_name=bad, link_domain_iterable_region="usdc", link_domain_dns_provider="route53",
                    link_domain_dns_record_type="cname")
     assert awx_survey_errors(survey, answers) == []
-    args, env = _launch_files(tmp_path, sandbox_env, _survey_answers(rendered, "setup", answers))
-    before = _stats(sandbox_env)
-    proc = run([PLAYBOOK, "-i", "localhost,", os.path.join(AWX, "setup_from_survey.yml")] + args, env=env, check=False)
-    after = _stats(sandbox_env)
+    # the AWS requests of this run alone are counted at a proxy of its own
+    counter = FaultProxy(sandbox_env["SANDBOX_AWS_ENDPOINT"])
+    try:
+        args, env = _launch_files(tmp_path, sandbox_env, _survey_answers(rendered, "setup", answers), counter.url)
+        proc = run([PLAYBOOK, "-i", "localhost,", os.path.join(AWX, "setup_from_survey.yml")] + args, env=env,
+                   check=False)
+    finally:
+        counter.stop()
     assert proc.returncode != 0, proc.stdout[-2000:]
-    assert "link_domain_name" in proc.stdout + proc.stderr, proc.stdout[-3000:]
-    assert after["total"] == before["total"], "AWS was called before the preflight refused %r" % bad
+    assert "link_domain_name: " in proc.stdout + proc.stderr, proc.stdout[-3000:]
+    assert counter.requests == 0, "AWS was called %d times before the preflight refused %r" % (counter.requests, bad)
 
 
 def test_launch_as_awx_does(rendered, sandbox_env, tmp_path):
