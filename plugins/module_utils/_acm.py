@@ -41,7 +41,20 @@ import datetime
 import hashlib
 import re
 
-from ansible_collections.linktrack.https.plugins.module_utils._aws import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    _AWS_ERRORS = (BotoCoreError, ClientError)
+except ImportError:  # pragma: no cover - the module reports the missing library
+    _AWS_ERRORS = ()
+
+from ansible_collections.linktrack.https.plugins.module_utils._aws import (
+    MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+    check_region,
+    failure_result,
+    new_caller,
+)
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Clock,
     Differences,
@@ -836,3 +849,25 @@ class AcmCertificateManager:
         first = targets[0]
         return self._finish({"deleted": list(self.deleted), "arn": first["CertificateArn"] if len(targets) == 1 else None,
                              "status": None})
+
+
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+    """What ``acm_dns_certificate`` does with its validated ``params``.
+
+    The module's ``main()`` and the action plugin that runs it inside the worker
+    process both call this, so the module's behaviour exists once.
+    ``client_factory(service)`` returns a boto3 client. Returns the result
+    dict; a failure is a dict with ``failed: true`` and ``msg``.
+    """
+    caller = new_caller()
+    try:
+        check_region(params, "acm_dns_certificate")
+        spec = build_spec(params)
+        manager = AcmCertificateManager(client_factory("acm"), caller, check_mode=check_mode)
+        result = manager.run(spec)
+    except (LinktrackError,) + _AWS_ERRORS as exc:
+        return failure_result(exc, {"retries": caller.retries, "aws_requests": caller.calls})
+    diff_data = result.pop("diff")
+    if diff:
+        result["diff"] = diff_data
+    return result

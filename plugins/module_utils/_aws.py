@@ -32,12 +32,12 @@ MANAGED_TAG_KEY = "linktrack.https:managed"
 MANAGED_TAG_VALUE = "true"
 
 
-def require_us_east_1(module, what):
-    """Fail before any call when the module was told a region other than us-east-1.
+def check_region(params, what):
+    """Fail before any call when ``params`` ask for a region other than us-east-1.
 
     Returns the region to use. An unset region means us-east-1.
     """
-    region = module.params.get("region")
+    region = params.get("region")
     if region and region != CLOUDFRONT_REGION:
         raise LinktrackError(
             "region: %s must run in %s because CloudFront only accepts ACM certificates "
@@ -48,16 +48,30 @@ def require_us_east_1(module, what):
     return CLOUDFRONT_REGION
 
 
-def aws_client(module, service):
-    """A boto3 client for ``service`` in us-east-1.
+def require_us_east_1(module, what):
+    """``check_region`` for a module object (its ``params``)."""
+    return check_region(module.params, what)
+
+
+def client_config():
+    """The botocore ``Config`` of every client the collection builds.
 
     botocore's own retries are reduced to one attempt: retries live in one
     place, the collection's ``AwsCaller``, so they can be counted and bounded.
     """
     from botocore.config import Config  # imported late: the module checks for botocore first
 
-    config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60)
-    return module.client(service, region=CLOUDFRONT_REGION, config=config)
+    return Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+
+
+def aws_client(module, service):
+    """A boto3 client for ``service`` in us-east-1, built by ``module.client``.
+
+    ``module`` is the ``AnsibleAWSModule`` (or, in the worker process, the
+    action plugin's stand-in for it); the connection options (profile, keys,
+    endpoint, CA bundle...) are its parameters.
+    """
+    return module.client(service, region=CLOUDFRONT_REGION, config=client_config())
 
 
 def new_caller(module=None):
@@ -65,15 +79,31 @@ def new_caller(module=None):
     return AwsCaller()
 
 
-def fail_from_exception(module, exc, result=None):
-    """Turn an exception raised by module_utils into the module's one ``fail_json``."""
+def failure_result(exc, result=None):
+    """The failed result for an exception raised by module_utils code.
+
+    ``LinktrackError``: its message, ``field`` and ``details``; an AWS error: its
+    code in the message and in ``error_code``; anything else: its type and text.
+    ``result`` holds the keys to return beside them (``retries``...). The dict
+    carries ``failed: true`` and ``msg``, as ``fail_json`` would make them.
+    """
     result = dict(result or {})
     if isinstance(exc, LinktrackError):
         if exc.field:
             result.setdefault("field", exc.field)
         result.update(exc.details)
-        module.fail_json(msg=exc.message, **result)
-    code = error_code(exc)
-    if code:
-        module.fail_json(msg="AWS answered %s: %s" % (code, exc), error_code=code, **result)
-    module.fail_json(msg="%s: %s" % (type(exc).__name__, exc), **result)
+        msg = exc.message
+    else:
+        code = error_code(exc)
+        if code:
+            msg = "AWS answered %s: %s" % (code, exc)
+            result["error_code"] = code
+        else:
+            msg = "%s: %s" % (type(exc).__name__, exc)
+    result.update(failed=True, msg=msg)
+    return result
+
+
+def fail_from_exception(module, exc, result=None):
+    """Turn an exception raised by module_utils into the module's one ``fail_json``."""
+    module.fail_json(**failure_result(exc, result))

@@ -40,6 +40,9 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
 from ansible_collections.linktrack.https.plugins.module_utils._aws import (
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
+    check_region,
+    failure_result,
+    new_caller,
 )
 
 # --------------------------------------------------------------------------
@@ -1033,3 +1036,30 @@ class LinkDistribution:
         if spec.state == "absent":
             return self.absent(spec, check_mode)
         return self.present(spec, check_mode)
+
+
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+    """What ``cloudfront_link_distribution`` does with its validated ``params``.
+
+    The module's ``main()`` and the action plugin that runs it inside the worker
+    process both call this, so the module's behaviour exists once.
+    ``client_factory(service)`` returns a boto3 client. Returns the result
+    dict; a failure is a dict with ``failed: true`` and ``msg``, and still says
+    what was written before it (a wait that timed out after an update).
+    """
+    caller = new_caller()
+    distribution = None
+    try:
+        check_region(params, "cloudfront_link_distribution")
+        spec = DistributionSpec.from_params(params)
+        distribution = LinkDistribution(client_factory("cloudfront"), caller)
+        result = distribution.run(spec, check_mode=check_mode)
+    except Exception as exc:  # noqa: BLE001 - one failed result for every error
+        result = dict(changed=False, retries=caller.retries, aws_requests=caller.calls)
+        result.update(distribution.written if distribution else {})
+        return failure_result(exc, result)
+    diff_data = result.pop("diff")
+    result.update(retries=caller.retries, aws_requests=caller.calls)
+    if diff:
+        result["diff"] = diff_data
+    return result

@@ -570,3 +570,26 @@ def wait_for_records(name, rdtype, expected, servers=None, port=53, timeout=600,
                      state="present", match="exact", clock=None):
     checker = DnsChecker(timeout=query_timeout, clock=clock)
     return checker.wait(name, rdtype, expected, servers, port, timeout, mode, state, match)
+
+
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+    """What ``dns_record_wait`` does with its validated ``params``.
+
+    The module's ``main()`` and the action plugin that runs it inside the worker
+    process both call this, so the module's behaviour exists once. Returns the
+    result dict; a failure is a dict with ``failed: true`` and ``msg``. It only
+    asks questions, so check mode and ``--diff`` make no difference.
+    """
+    p = params
+    try:
+        servers = parse_servers(p["servers"], p["port"])
+        checker = DnsChecker(timeout=p["query_timeout"])
+        result = checker.wait(p["name"], p["type"], p["values"], servers=servers, port=p["port"], timeout=p["timeout"],
+                              mode=p["mode"], state=p["state"], match=p["match"])
+    except LinktrackError as exc:
+        failed = dict(exc.details)
+        failed.update(failed=True, msg=exc.message, field=exc.field, changed=False)
+        return failed
+    result = dict(result)
+    result["changed"] = False
+    return result

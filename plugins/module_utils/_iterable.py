@@ -962,3 +962,25 @@ def failure_message(result):
             " | ".join("%s: %s" % (n, result["checks"][n]["reason"]) for n in failed),
         )
     )
+
+
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+    """What ``iterable_tracking_domain`` does with its validated ``params``.
+
+    The module's ``main()`` and the action plugin that runs it inside the worker
+    process both call this, so the module's behaviour exists once. ``warn``
+    receives each warning line. Returns the result dict; a failure is a dict
+    with ``failed: true`` and ``msg``. Nothing is changed, so check mode and
+    ``--diff`` make no difference.
+    """
+    try:
+        settings = Settings.from_params(params)
+    except LinktrackError as exc:
+        return dict(failed=True, msg=exc.message, field=exc.field, changed=False)
+    result = verify(settings)
+    for line in result.pop("warnings"):
+        if warn is not None:
+            warn(line)
+    if settings.iterable_confirmed and not result["passed"]:
+        result.update(failed=True, msg=failure_message(result))
+    return result

@@ -34,6 +34,7 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible_collections.linktrack.https.plugins.module_utils._aws import failure_result, new_caller
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Clock,
     Differences,
@@ -861,3 +862,25 @@ class Route53Records:
             state[after.key] = after.to_api()
         record_sets = [state[k] for k in sorted(state, key=lambda k: (route53_order(k[0]), k[1]))]
         return {"hosted_zone_id": zone_id, "zone": zone, "names": list(names), "record_sets": record_sets}
+
+
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+    """What ``route53_records`` does with its validated ``params``.
+
+    The module's ``main()`` and the action plugin that runs it inside the worker
+    process both call this, so the module's behaviour exists once.
+    ``client_factory(service)`` returns a boto3 client. Returns the result
+    dict; a failure is a dict with ``failed: true`` and ``msg``.
+    """
+    caller = new_caller()
+    try:
+        request = Request(
+            params["records"], state=params["state"], zone=params["zone"], hosted_zone_id=params["hosted_zone_id"],
+            replace_types=params["replace_types"], read_names=params["read_names"], snapshot=params["snapshot"],
+            wait=params["wait"], wait_timeout=params["wait_timeout"],
+        )
+        manager = Route53Records(client_factory("route53"), caller)
+        result = manager.run(request, check_mode=check_mode).as_dict(diff=diff)
+    except Exception as exc:  # noqa: BLE001 - one failed result for every error
+        return failure_result(exc, {"retries": caller.retries})
+    return dict(retries=caller.retries, **result)

@@ -862,3 +862,29 @@ class TlsSniCheck:
             self.server_name, where, len(failing), len(out["checks"]), out["attempts"],
             "" if out["attempts"] == 1 else "s", summarize_failures(out["checks"]),
         )
+
+
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+    """What ``tls_sni_check`` does with its validated ``params``.
+
+    The module's ``main()`` and the action plugin that runs it inside the worker
+    process both call this, so the module's behaviour exists once. Returns the
+    result dict; a failure is a dict with ``failed: true`` and ``msg``. The
+    check changes nothing, so check mode and ``--diff`` make no difference.
+    """
+    params = dict(params)
+    fail_on_error = params.pop("fail_on_error")
+    try:
+        check = TlsSniCheck(**params)
+        result = check.run()
+    except LinktrackError as exc:
+        failed = dict(exc.details)
+        failed.update(failed=True, msg=exc.message, field=exc.field, changed=False)
+        return failed
+    if not result["passed"] and fail_on_error:
+        result.update(failed=True, msg=check.failure_message(result), changed=False)
+        return result
+    if not result["passed"]:
+        result["msg"] = check.failure_message(result)
+    result["changed"] = False
+    return result

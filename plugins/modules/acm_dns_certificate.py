@@ -308,55 +308,32 @@ aws_requests:
   sample: 2
 """
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.linktrack.https.plugins.module_utils._acm import (
-    KEY_ALGORITHMS,
-    AcmCertificateManager,
-    build_spec,
+from ansible_collections.linktrack.https.plugins.module_utils._acm import KEY_ALGORITHMS, run_module
+from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
+
+# The action plugin of the same name validates with these too (plugins/action/).
+ARGUMENT_SPEC = dict(
+    domain_name=dict(type="str"),
+    certificate_arn=dict(type="str"),
+    subject_alternative_names=dict(type="list", elements="str", default=[]),
+    key_algorithm=dict(type="str", default="RSA_2048", choices=list(KEY_ALGORITHMS)),
+    tags=dict(type="dict"),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    wait=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=3600),
+    validation_timeout=dict(type="int", default=300),
+    force=dict(type="bool", default=False),
 )
-from ansible_collections.linktrack.https.plugins.module_utils._aws import (
-    aws_client,
-    fail_from_exception,
-    new_caller,
-    require_us_east_1,
-)
-from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
+MODULE_KWARGS = dict(required_one_of=[["domain_name", "certificate_arn"]], supports_check_mode=True)
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
-            domain_name=dict(type="str"),
-            certificate_arn=dict(type="str"),
-            subject_alternative_names=dict(type="list", elements="str", default=[]),
-            key_algorithm=dict(type="str", default="RSA_2048", choices=list(KEY_ALGORITHMS)),
-            tags=dict(type="dict"),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            wait=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=3600),
-            validation_timeout=dict(type="int", default=300),
-            force=dict(type="bool", default=False),
-        ),
-        required_one_of=[["domain_name", "certificate_arn"]],
-        supports_check_mode=True,
-    )
-    caller = new_caller(module)
-    try:
-        require_us_east_1(module, "acm_dns_certificate")
-        spec = build_spec(module.params)
-        manager = AcmCertificateManager(aws_client(module, "acm"), caller, check_mode=module.check_mode)
-        result = manager.run(spec)
-    except (LinktrackError, BotoCoreError, ClientError) as exc:
-        fail_from_exception(module, exc, {"retries": caller.retries, "aws_requests": caller.calls})
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
+    result = run_module(module.params, module.check_mode, module._diff, client_factory=lambda service: aws_client(module, service))
+    if result.get("failed"):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

@@ -315,65 +315,45 @@ aws_requests:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.linktrack.https.plugins.module_utils._aws import (
-    aws_client,
-    fail_from_exception,
-    new_caller,
-    require_us_east_1,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
 from ansible_collections.linktrack.https.plugins.module_utils._cloudfront import (
     CACHE_MODES,
     HTTP_VERSIONS,
     PRICE_CLASSES,
     VIEWER_PROTOCOL_POLICIES,
-    DistributionSpec,
-    LinkDistribution,
+    run_module,
 )
+
+# The action plugin of the same name validates with these too (plugins/action/).
+ARGUMENT_SPEC = dict(
+    domain_name=dict(type="str", required=True),
+    certificate_arn=dict(type="str"),
+    iterable_region=dict(type="str", choices=["usdc", "edc"], default="usdc"),
+    origin_domain=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    wait=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=2400),
+    tags=dict(type="dict"),
+    purge_tags=dict(type="bool", default=False),
+    comment=dict(type="str"),
+    enabled=dict(type="bool", default=True),
+    distribution_id=dict(type="str"),
+    viewer_protocol_policy=dict(type="str", choices=list(VIEWER_PROTOCOL_POLICIES), default="allow-all"),
+    price_class=dict(type="str", choices=list(PRICE_CLASSES), default="PriceClass_All"),
+    http_version=dict(type="str", choices=list(HTTP_VERSIONS), default="http2"),
+    cache_mode=dict(type="str", choices=list(CACHE_MODES), default="legacy"),
+    cache_policy_id=dict(type="str"),
+    origin_request_policy_id=dict(type="str"),
+    force=dict(type="bool", default=False),
+)
+MODULE_KWARGS = dict(required_if=[("state", "present", ["certificate_arn"])], supports_check_mode=True)
 
 
 def main():
-    argument_spec = dict(
-        domain_name=dict(type="str", required=True),
-        certificate_arn=dict(type="str"),
-        iterable_region=dict(type="str", choices=["usdc", "edc"], default="usdc"),
-        origin_domain=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=2400),
-        tags=dict(type="dict"),
-        purge_tags=dict(type="bool", default=False),
-        comment=dict(type="str"),
-        enabled=dict(type="bool", default=True),
-        distribution_id=dict(type="str"),
-        viewer_protocol_policy=dict(type="str", choices=list(VIEWER_PROTOCOL_POLICIES), default="allow-all"),
-        price_class=dict(type="str", choices=list(PRICE_CLASSES), default="PriceClass_All"),
-        http_version=dict(type="str", choices=list(HTTP_VERSIONS), default="http2"),
-        cache_mode=dict(type="str", choices=list(CACHE_MODES), default="legacy"),
-        cache_policy_id=dict(type="str"),
-        origin_request_policy_id=dict(type="str"),
-        force=dict(type="bool", default=False),
-    )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ["certificate_arn"])],
-        supports_check_mode=True,
-    )
-    caller = new_caller(module)
-    distribution = None
-    try:
-        require_us_east_1(module, "cloudfront_link_distribution")
-        spec = DistributionSpec.from_params(module.params)
-        distribution = LinkDistribution(aws_client(module, "cloudfront"), caller)
-        result = distribution.run(spec, check_mode=module.check_mode)
-    except Exception as exc:  # noqa: BLE001 - one fail_json for every error
-        # a failure after a write (a wait that timed out) still says what was changed
-        result = dict(changed=False, retries=caller.retries, aws_requests=caller.calls)
-        result.update(distribution.written if distribution else {})
-        fail_from_exception(module, exc, result)
-    diff = result.pop("diff")
-    result.update(retries=caller.retries, aws_requests=caller.calls)
-    if module._diff:
-        result["diff"] = diff
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
+    result = run_module(module.params, module.check_mode, module._diff, client_factory=lambda service: aws_client(module, service))
+    if result.get("failed"):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

@@ -177,7 +177,6 @@ attempts:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
 from ansible_collections.linktrack.https.plugins.module_utils._dns import (
     DNSPYTHON_IMPORT_ERROR,
     HAS_DNSPYTHON,
@@ -185,38 +184,33 @@ from ansible_collections.linktrack.https.plugins.module_utils._dns import (
     MODES,
     RECORD_TYPES,
     STATES,
-    DnsChecker,
-    parse_servers,
+    run_module,
 )
+
+# The action plugin of the same name validates with these too (plugins/action/).
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    type=dict(type="str", required=True, choices=list(RECORD_TYPES)),
+    values=dict(type="list", elements="str", default=[]),
+    state=dict(type="str", choices=list(STATES), default="present"),
+    match=dict(type="str", choices=list(MATCHES), default="exact"),
+    servers=dict(type="list", elements="str", default=[]),
+    port=dict(type="int", default=53),
+    timeout=dict(type="int", default=600),
+    query_timeout=dict(type="float", default=3),
+    mode=dict(type="str", choices=list(MODES), default="all"),
+)
+MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            type=dict(type="str", required=True, choices=list(RECORD_TYPES)),
-            values=dict(type="list", elements="str", default=[]),
-            state=dict(type="str", choices=list(STATES), default="present"),
-            match=dict(type="str", choices=list(MATCHES), default="exact"),
-            servers=dict(type="list", elements="str", default=[]),
-            port=dict(type="int", default=53),
-            timeout=dict(type="int", default=600),
-            query_timeout=dict(type="float", default=3),
-            mode=dict(type="str", choices=list(MODES), default="all"),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
-    p = module.params
-    try:
-        servers = parse_servers(p["servers"], p["port"])
-        checker = DnsChecker(timeout=p["query_timeout"])
-        result = checker.wait(p["name"], p["type"], p["values"], servers=servers, port=p["port"], timeout=p["timeout"],
-                              mode=p["mode"], state=p["state"], match=p["match"])
-    except LinktrackError as exc:
-        module.fail_json(msg=exc.message, field=exc.field, changed=False, **exc.details)
-    module.exit_json(changed=False, **result)
+    result = run_module(module.params, module.check_mode, module._diff)
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -313,60 +313,50 @@ waited_seconds:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
 from ansible_collections.linktrack.https.plugins.module_utils._dns import (
     DNSPYTHON_IMPORT_ERROR,
     HAS_DNSPYTHON,
 )
-from ansible_collections.linktrack.https.plugins.module_utils._iterable import (
-    Settings,
-    failure_message,
-    verify,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._iterable import run_module
 from ansible_collections.linktrack.https.plugins.module_utils._tls import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
 )
 
+# The action plugin of the same name validates with these too (plugins/action/).
+ARGUMENT_SPEC = dict(
+    domain_name=dict(type="str", required=True),
+    iterable_region=dict(type="str", choices=["usdc", "edc"], default="usdc"),
+    distribution_domain=dict(type="str"),
+    connect_host=dict(type="str"),
+    https_port=dict(type="int", default=443),
+    http_port=dict(type="int", default=80),
+    ca_path=dict(type="path"),
+    dns_servers=dict(type="list", elements="str"),
+    distribution_dns_servers=dict(type="list", elements="str"),
+    deep_links=dict(type="bool", default=True),
+    iterable_confirmed=dict(type="bool", default=False),
+    single_ses_sending_domain=dict(type="bool"),
+    require_origin_evidence=dict(type="bool", default=False),
+    probe_path=dict(type="str", default="/"),
+    max_redirects=dict(type="int", default=5),
+    min_days_valid=dict(type="int", default=0),
+    expected_serial=dict(type="str"),
+    timeout=dict(type="float", default=10),
+    wait_timeout=dict(type="float", default=0),
+)
+MODULE_KWARGS = dict(supports_check_mode=True)
+
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            domain_name=dict(type="str", required=True),
-            iterable_region=dict(type="str", choices=["usdc", "edc"], default="usdc"),
-            distribution_domain=dict(type="str"),
-            connect_host=dict(type="str"),
-            https_port=dict(type="int", default=443),
-            http_port=dict(type="int", default=80),
-            ca_path=dict(type="path"),
-            dns_servers=dict(type="list", elements="str"),
-            distribution_dns_servers=dict(type="list", elements="str"),
-            deep_links=dict(type="bool", default=True),
-            iterable_confirmed=dict(type="bool", default=False),
-            single_ses_sending_domain=dict(type="bool"),
-            require_origin_evidence=dict(type="bool", default=False),
-            probe_path=dict(type="str", default="/"),
-            max_redirects=dict(type="int", default=5),
-            min_days_valid=dict(type="int", default=0),
-            expected_serial=dict(type="str"),
-            timeout=dict(type="float", default=10),
-            wait_timeout=dict(type="float", default=0),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
-    try:
-        settings = Settings.from_params(module.params)
-    except LinktrackError as exc:
-        module.fail_json(msg=exc.message, field=exc.field, changed=False)
-    result = verify(settings)
-    for line in result.pop("warnings"):
-        module.warn(line)
-    if settings.iterable_confirmed and not result["passed"]:
-        module.fail_json(msg=failure_message(result), **result)
+    result = run_module(module.params, module.check_mode, module._diff, warn=module.warn)
+    if result.get("failed"):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

@@ -276,14 +276,14 @@ retries:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client, fail_from_exception, new_caller
+from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
 from ansible_collections.linktrack.https.plugins.module_utils._route53 import (
     CLOUDFRONT_HOSTED_ZONE_ID,
     RECORD_TYPES,
-    Request,
-    Route53Records,
+    run_module,
 )
 
+# The action plugin of the same name validates with these too (plugins/action/).
 RECORD_OPTIONS = dict(
     name=dict(type="str", required=True),
     type=dict(type="str", required=True, choices=list(RECORD_TYPES)),
@@ -311,23 +311,15 @@ ARGUMENT_SPEC = dict(
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=300),
 )
+MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    caller = new_caller(module)
-    params = module.params
-    try:
-        request = Request(
-            params["records"], state=params["state"], zone=params["zone"], hosted_zone_id=params["hosted_zone_id"],
-            replace_types=params["replace_types"], read_names=params["read_names"], snapshot=params["snapshot"],
-            wait=params["wait"], wait_timeout=params["wait_timeout"],
-        )
-        manager = Route53Records(aws_client(module, "route53"), caller)
-        result = manager.run(request, check_mode=module.check_mode).as_dict(diff=module._diff)
-    except Exception as exc:  # pylint: disable=broad-except
-        fail_from_exception(module, exc, {"retries": caller.retries})
-    module.exit_json(retries=caller.retries, **result)
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
+    result = run_module(module.params, module.check_mode, module._diff, client_factory=lambda service: aws_client(module, service))
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

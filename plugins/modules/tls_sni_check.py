@@ -307,49 +307,38 @@ openssl_command:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
 from ansible_collections.linktrack.https.plugins.module_utils._tls import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
     MIN_TLS_VERSIONS,
-    TlsSniCheck,
+    run_module,
 )
+
+# The action plugin of the same name validates with these too (plugins/action/).
+ARGUMENT_SPEC = dict(
+    server_name=dict(type="str", required=True),
+    connect_host=dict(type="str"),
+    port=dict(type="int", default=443),
+    ca_path=dict(type="path"),
+    min_tls_version=dict(type="str", default="TLSv1.2", choices=list(MIN_TLS_VERSIONS)),
+    min_days_valid=dict(type="int", default=14),
+    expected_certificate=dict(type="str"),
+    expected_serial=dict(type="str"),
+    timeout=dict(type="float", default=10),
+    wait_timeout=dict(type="float", default=0),
+    fail_on_error=dict(type="bool", default=True),
+)
+MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            server_name=dict(type="str", required=True),
-            connect_host=dict(type="str"),
-            port=dict(type="int", default=443),
-            ca_path=dict(type="path"),
-            min_tls_version=dict(type="str", default="TLSv1.2", choices=list(MIN_TLS_VERSIONS)),
-            min_days_valid=dict(type="int", default=14),
-            expected_certificate=dict(type="str"),
-            expected_serial=dict(type="str"),
-            timeout=dict(type="float", default=10),
-            wait_timeout=dict(type="float", default=0),
-            fail_on_error=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
-    params = dict(module.params)
-    fail_on_error = params.pop("fail_on_error")
-    error = None
-    try:
-        check = TlsSniCheck(**params)
-        result = check.run()
-    except LinktrackError as exc:
-        error = exc
-    if error is not None:
-        module.fail_json(msg=error.message, field=error.field, changed=False, **error.details)
-    if not result["passed"] and fail_on_error:
-        module.fail_json(msg=check.failure_message(result), changed=False, **result)
-    if not result["passed"]:
-        result["msg"] = check.failure_message(result)
-    module.exit_json(changed=False, **result)
+    result = run_module(module.params, module.check_mode, module._diff)
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
