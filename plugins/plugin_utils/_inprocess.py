@@ -34,8 +34,9 @@ worker process what the module would do in its own process:
   output, so registered results carry the same keys and types.
 
 On any other connection, with another interpreter, with ``become`` or
-``async``, or when ``LINKTRACK_HTTPS_IN_PROCESS`` is false, the action plugin
-runs the module as usual (``ansible.builtin.normal``).
+``async``, or when the variable ``linktrack_https_in_process`` (or, when it is
+not set, the environment variable ``LINKTRACK_HTTPS_IN_PROCESS``) is false, the
+action plugin runs the module as usual (``ansible.builtin.normal``).
 
 boto3, botocore, dnspython and cryptography are imported when the action plugin
 is loaded. Ansible's strategies load an action class in the main process

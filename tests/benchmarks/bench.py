@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: our setup playbook against the anchor (standard modules), interleaved.
 
-usage: bench.py [--n N ...] [--rounds R] [--anchor-dir DIR] [--skip-anchor]
+usage: bench.py [--n N ...] [--rounds R] [--anchor-dir DIR] [--skip-anchor] [--module-process]
 
 For every N (default 1 10 50) and round it runs, in this order, the anchor's
 `run.sh N` (../shared/anchor-benchmark: community.aws/amazon.aws modules plus
@@ -16,6 +16,13 @@ and of the re-run, the AWS API requests the emulator received during each, and
 the `changed` task results of the re-run; then the ratios ours/anchor and the
 per-domain request cost. Our figures include steps 4 and 6 (TLS check and the
 end-to-end check), which the anchor skips.
+
+With --module-process a third side runs in each round, after ours: the same
+playbook with LINKTRACK_HTTPS_IN_PROCESS=false, so that the collection's
+modules run as module processes instead of inside Ansible's worker processes
+(the figures before the action plugins, measured in the same conditions).
+The 1-minute load average is printed before every run, because other work on
+the machine moves the figures.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -87,11 +94,13 @@ def count_changed(output):
 
 def run_anchor(anchor_dir, n):
     out = tempfile.mkdtemp(prefix="anchor-run.")
+    load = load_average()
     env = dict(os.environ, ANCHOR_VENV=ANCHOR_VENV, ANCHOR_PORT=ANCHOR_PORT, ANCHOR_OUT=out)
     text = subprocess.check_output(["sh", os.path.join(anchor_dir, "run.sh"), str(n)], env=env, stderr=subprocess.STDOUT,
                                    universal_newlines=True)
     figures = dict(re.findall(r"(\w+)=([0-9.]+)", text))
     return {
+        "load_before": load,
         "fresh_wall_s": float(figures["fresh_wall_s"]),
         "rerun_wall_s": float(figures["rerun_wall_s"]),
         "fresh_requests": int(figures["fresh_requests"]),
@@ -109,7 +118,11 @@ def write_inventory(path, n, env):
         handle.write("\n".join(lines) + "\n")
 
 
-def run_ours_once(inventory, n, env, label, outdir):
+def load_average():
+    return round(os.getloadavg()[0], 2)
+
+
+def run_ours_once(inventory, n, env, label, outdir, extra_env=None):
     stats_url = env["SANDBOX_AWS_STATS_URL"]
     before = http_json(stats_url)
     cmd = [os.path.join(VENV, "bin", "ansible-playbook"), "-i", inventory, "-f", str(min(n, 20)),
@@ -118,6 +131,7 @@ def run_ours_once(inventory, n, env, label, outdir):
     run_env = dict(os.environ, SANDBOX_ENV_FILE=SANDBOX_ENV, ANSIBLE_NOCOLOR="1",
                    ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".tmp", "collections"),
                    PATH=os.path.join(VENV, "bin") + os.pathsep + os.environ.get("PATH", ""))
+    run_env.update(extra_env or {})
     start = time.monotonic()
     proc = subprocess.run(cmd, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     wall = time.monotonic() - start
@@ -130,15 +144,19 @@ def run_ours_once(inventory, n, env, label, outdir):
     return wall, after["total"] - before["total"], count_changed(proc.stdout)
 
 
-def run_ours(n):
+def run_ours(n, extra_env=None):
     env = read_env(SANDBOX_ENV)
     http_json(env["SANDBOX_AWS_ENDPOINT"] + "/_sandbox/reset", method="POST")
     outdir = tempfile.mkdtemp(prefix="ours-run.")
     inventory = os.path.join(outdir, "inventory.ini")
     write_inventory(inventory, n, env)
-    fresh_wall, fresh_requests, fresh_changed = run_ours_once(inventory, n, env, "fresh", outdir)
-    rerun_wall, rerun_requests, rerun_changed = run_ours_once(inventory, n, env, "rerun", outdir)
+    load_fresh = load_average()
+    fresh_wall, fresh_requests, fresh_changed = run_ours_once(inventory, n, env, "fresh", outdir, extra_env)
+    load_rerun = load_average()
+    rerun_wall, rerun_requests, rerun_changed = run_ours_once(inventory, n, env, "rerun", outdir, extra_env)
     return {
+        "load_before_fresh": load_fresh,
+        "load_before_rerun": load_rerun,
         "fresh_wall_s": fresh_wall,
         "rerun_wall_s": rerun_wall,
         "fresh_changed": fresh_changed,
@@ -158,7 +176,11 @@ def main(argv):
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--anchor-dir", default=os.path.join(os.path.dirname(ROOT), "shared", "anchor-benchmark"))
     parser.add_argument("--skip-anchor", action="store_true", help="measure ours only")
+    parser.add_argument("--module-process", action="store_true",
+                        help="also run ours with LINKTRACK_HTTPS_IN_PROCESS=false (modules as processes), interleaved")
     args = parser.parse_args(argv)
+    print("command: %s %s" % (os.path.relpath(__file__, ROOT), " ".join(argv)))
+    print("load average before: %s (%d CPUs)" % (" ".join("%.2f" % x for x in os.getloadavg()), os.cpu_count() or 0))
     if not args.skip_anchor:
         if not os.path.exists(os.path.join(args.anchor_dir, "run.sh")):
             raise SystemExit("anchor not found in %s (use --anchor-dir or --skip-anchor)" % args.anchor_dir)
@@ -167,22 +189,27 @@ def main(argv):
     results = {}
     try:
         for n in args.n:
-            anchor_rows, our_rows = [], []
+            anchor_rows, our_rows, module_rows = [], [], []
             for rnd in range(1, args.rounds + 1):
                 if not args.skip_anchor:
-                    log("N=%d round %d: anchor" % (n, rnd))
+                    log("N=%d round %d: anchor (load %.2f)" % (n, rnd, load_average()))
                     anchor_rows.append(run_anchor(args.anchor_dir, n))
-                log("N=%d round %d: ours" % (n, rnd))
+                log("N=%d round %d: ours (load %.2f)" % (n, rnd, load_average()))
                 our_rows.append(run_ours(n))
-            results[n] = (anchor_rows, our_rows)
+                if args.module_process:
+                    log("N=%d round %d: ours, modules as processes (load %.2f)" % (n, rnd, load_average()))
+                    module_rows.append(run_ours(n, {"LINKTRACK_HTTPS_IN_PROCESS": "false"}))
+            results[n] = (anchor_rows, our_rows, module_rows)
     finally:
         sandbox("down")
 
-    print("\nmedians over %d round(s), interleaved anchor/ours; requests = HTTP requests the emulator received" % args.rounds)
+    print("\nmedians over %d round(s), interleaved; requests = HTTP requests the emulator received" % args.rounds)
+    print("sides: anchor = standard modules; ours = our role (modules in the worker process);"
+          " ours-mp = our role with LINKTRACK_HTTPS_IN_PROCESS=false")
     header = "%-4s %-7s %9s %9s %9s %9s %10s %12s" % ("N", "side", "fresh_s", "rerun_s", "fresh_req", "rerun_req", "req/domain", "rerun_chg")
     print(header)
-    for n, (anchor_rows, our_rows) in results.items():
-        for side, rows in (("anchor", anchor_rows), ("ours", our_rows)):
+    for n, (anchor_rows, our_rows, module_rows) in results.items():
+        for side, rows in (("anchor", anchor_rows), ("ours", our_rows), ("ours-mp", module_rows)):
             if not rows:
                 continue
             print("%-4d %-7s %9.2f %9.2f %9d %9d %10.1f %12d" % (
@@ -192,7 +219,13 @@ def main(argv):
             print("%-4d ratios  fresh ours/anchor %.2f (target <= 0.6)  rerun ours/anchor %.2f (target <= 0.4)" % (
                 n, median(our_rows, "fresh_wall_s") / median(anchor_rows, "fresh_wall_s"),
                 median(our_rows, "rerun_wall_s") / median(anchor_rows, "rerun_wall_s")))
-    print("raw: %s" % json.dumps({str(k): {"anchor": v[0], "ours": v[1]} for k, v in results.items()}, sort_keys=True))
+        if anchor_rows and module_rows:
+            print("%-4d ratios  fresh ours-mp/anchor %.2f  rerun ours-mp/anchor %.2f" % (
+                n, median(module_rows, "fresh_wall_s") / median(anchor_rows, "fresh_wall_s"),
+                median(module_rows, "rerun_wall_s") / median(anchor_rows, "rerun_wall_s")))
+    print("load average after: %s" % " ".join("%.2f" % x for x in os.getloadavg()))
+    print("raw: %s" % json.dumps({str(k): {"anchor": v[0], "ours": v[1], "ours-mp": v[2]} for k, v in results.items()},
+                                 sort_keys=True))
     return 0
 
 
