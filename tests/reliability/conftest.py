@@ -38,6 +38,19 @@ def sandbox():
     return box
 
 
+@pytest.fixture(scope="module")
+def fresh_emulator(sandbox):
+    """Empty the AWS emulator before a module of heavy tests.
+
+    Every test uses domains of its own, so nothing depends on what an earlier
+    module made; but the edge and Route 53 stand-ins list every distribution
+    and zone record on their look-ups, and with hundreds of them left over a
+    loaded machine gets slow enough to fail a TLS handshake.
+    """
+    sandbox.reset()
+    return sandbox
+
+
 @pytest.fixture(scope="session")
 def sandbox_proxy(sandbox):
     """A fault proxy in front of the sandbox's emulator; rate 0 until a test configures it."""

@@ -263,8 +263,8 @@ class Runner:
         tag = "run%03d" % self.count
         events_file = os.path.join(self.workdir, tag + ".events")
         log_file = os.path.join(self.workdir, tag + ".log")
-        cmd = [os.path.join(relhelpers.VENV_BIN, "ansible-playbook"), "-i", inventory,
-               "-e", "@" + relhelpers.SANDBOX_VARS] + list(extra_args) + [relhelpers.PLAYBOOK]
+        cmd = ([os.path.join(relhelpers.VENV_BIN, "ansible-playbook"), "-i", inventory] + relhelpers.sandbox_var_args()
+               + list(extra_args) + [relhelpers.PLAYBOOK])
         ordinal, offset = (choose_moment(durations or [1.0], rng or random.Random())
                            if kill and kill[0] == "inside" else (1, 0.0))
         started = time.time()

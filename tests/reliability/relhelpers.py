@@ -22,6 +22,13 @@ VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 COLLECTIONS = os.path.join(ROOT, ".tmp", "collections")
 PLAYBOOK = os.path.join(ROOT, "playbooks", "setup_link_domain.yml")
 SANDBOX_VARS = os.path.join(ROOT, "playbooks", "vars", "sandbox.yml")
+# longer deadlines for the suite's runs (see the file)
+PATIENT_VARS = os.path.join(ROOT, "tests", "reliability", "vars", "patient.yml")
+
+
+def sandbox_var_args():
+    """``-e`` arguments that point the setup playbook at the sandbox, with the suite's longer deadlines."""
+    return ["-e", "@" + SANDBOX_VARS, "-e", "@" + PATIENT_VARS]
 
 
 def collection_import(name):

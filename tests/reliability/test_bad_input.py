@@ -307,7 +307,7 @@ class Batch:
 
 
 @pytest.fixture(scope="module")
-def role_batch(sandbox, tmp_path_factory):
+def role_batch(fresh_emulator, sandbox, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("bad-role")
     with open(relhelpers.SANDBOX_VARS) as handle:
         sandbox_vars = yaml.safe_load(handle)
@@ -329,7 +329,7 @@ def role_batch(sandbox, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def module_batch(sandbox, tmp_path_factory):
+def module_batch(fresh_emulator, sandbox, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("bad-modules")
     batch = Batch(sandbox, [c[0] for c in MODULE_CASES])
     hosts = {}

@@ -32,6 +32,8 @@ import yaml
 import kill_trials
 import relhelpers
 
+pytestmark = pytest.mark.usefixtures("fresh_emulator")
+
 ORIGINS = {"usdc": "links.iterable.com", "edc": "links.eu.iterable.com"}
 
 
@@ -42,8 +44,8 @@ def _env(sandbox, callback="ansible.posix.json"):
 
 
 def _command(inventory, forks=5):
-    return [os.path.join(relhelpers.VENV_BIN, "ansible-playbook"), "-i", inventory, "--forks", str(forks),
-            "-e", "@" + relhelpers.SANDBOX_VARS, relhelpers.PLAYBOOK]
+    return ([os.path.join(relhelpers.VENV_BIN, "ansible-playbook"), "-i", inventory, "--forks", str(forks)]
+            + relhelpers.sandbox_var_args() + [relhelpers.PLAYBOOK])
 
 
 def _inventory(tmp, name, hosts):

@@ -50,7 +50,7 @@ def test_spans_and_tls_time_from_events():
     assert kill_trials.tls_passed_at(events[:4]) is None
 
 
-def test_two_interrupted_setups_converge(sandbox, tmp_path):
+def test_two_interrupted_setups_converge(fresh_emulator, sandbox, tmp_path):
     out = tmp_path / "trials.json"
     cmd = [sys.executable, os.path.join(relhelpers.ROOT, "tests", "reliability", "kill_trials.py"),
            "--trials", "2", "--no-calibrate", "--points", "inside dns,inside certificate", "--seed", "7",

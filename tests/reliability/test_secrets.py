@@ -30,6 +30,8 @@ import yaml
 import faultproxy
 import relhelpers
 
+pytestmark = pytest.mark.usefixtures("fresh_emulator")
+
 # a well-formed TSIG secret that BIND does not know: the failing run must not show it either
 WRONG_TSIG_SECRET = "V3JvbmdUc2lnU2VjcmV0LWxpbmt0cmFjay1yZWxpYWJpbGl0eS0yMDI2IQ=="
 AWS_ACCESS_KEY = "AKIALINKTRACKSECRETS"
@@ -70,8 +72,8 @@ def secret_runs(sandbox, tmp_path_factory):
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
         env.pop(key, None)
     env["AWS_SHARED_CREDENTIALS_FILE"] = env["AWS_CONFIG_FILE"] = os.devnull
-    base = [os.path.join(relhelpers.VENV_BIN, "ansible-playbook"), "-i", str(inventory),
-            "-e", "@" + relhelpers.SANDBOX_VARS, "-e", "@" + str(extra), "-vvv", "--diff", relhelpers.PLAYBOOK]
+    base = ([os.path.join(relhelpers.VENV_BIN, "ansible-playbook"), "-i", str(inventory)] + relhelpers.sandbox_var_args()
+            + ["-e", "@" + str(extra), "-vvv", "--diff", relhelpers.PLAYBOOK])
     runs = []
     for name, callback in (("fresh", "ansible.builtin.default"), ("rerun", "ansible.posix.json")):
         log = tmp / ("%s.log" % name)
