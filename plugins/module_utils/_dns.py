@@ -520,7 +520,7 @@ def _result(name, rdtype, expected, responses, matched, waited, rounds):
     return {
         "name": name,
         "type": rdtype,
-        "values": list(expected),
+        "expected_values": list(expected),
         "answers": OrderedDict((label, list(r["values"])) for label, r in responses.items()),
         "responses": responses,
         "matched": matched,

@@ -133,7 +133,7 @@ type:
   returned: success and on timeout
   type: str
   sample: CNAME
-values:
+expected_values:
   description: The expected values, normalised and sorted.
   returned: success and on timeout
   type: list

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: tls_sni_check
 short_description: Check the certificate a TLS server presents for a server name (SNI)
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Connects to O(connect_host):O(port), sends O(server_name) as SNI, reads the handshake and decides whether
     the server presents a good certificate for that name. This is step 4 of Iterable's CloudFront guide

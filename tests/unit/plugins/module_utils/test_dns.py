@@ -331,7 +331,7 @@ def test_wait_until_the_record_appears_with_growing_sleeps():
     result = c.wait("links.example.com", "CNAME", [DIST + "."], servers=["127.0.0.1:24353"], timeout=60)
     assert result["matched"] is True
     assert result["answers"] == {"127.0.0.1:24353": [DIST]}
-    assert result["values"] == [DIST]
+    assert result["expected_values"] == [DIST]
     assert result["attempts"] == 3
     assert clock.sleeps == [1.0, 1.6]
     assert result["waited_seconds"] == pytest.approx(2.6)
