@@ -25,6 +25,8 @@ command -v nsupdate >/dev/null 2>&1 || need_apt+=(bind9-utils bind9-dnsutils)
 command -v tsig-keygen >/dev/null 2>&1 || [ -x /usr/sbin/tsig-keygen ] || need_apt+=(bind9-utils)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
+# ansible-test sanity runs its shellcheck test only where shellcheck is installed
+command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -16,9 +16,9 @@ export ANSIBLE_COLLECTIONS_PATH=$ROOT/.tmp/collections
 export ANSIBLE_NOCOLOR=1 PYTHONDONTWRITEBYTECODE=1
 export SANDBOX_ENV_FILE=${SANDBOX_ENV_FILE:-$ROOT/tests/sandbox/sandbox.env}
 INVENTORY=playbooks/inventories/sandbox.yml
-DOMAINS=$("$VENV/bin/python" - "$INVENTORY" <<'PY'
+mapfile -t DOMAINS < <("$VENV/bin/python" - "$INVENTORY" <<'PY'
 import sys, yaml
-print(" ".join(yaml.safe_load(open(sys.argv[1]))["tracking_domains"]["hosts"]))
+print("\n".join(yaml.safe_load(open(sys.argv[1]))["tracking_domains"]["hosts"]))
 PY
 )
 LOG=$ROOT/tests/output/demo
@@ -53,7 +53,7 @@ second_changed=$(changed_total "$LOG/second.log")
 
 say "what the sandbox holds now (read back from the emulator, the DNS servers and the edge):"
 summary_rc=0
-"$VENV/bin/python" tests/bin/demo_summary.py "$SANDBOX_ENV_FILE" $DOMAINS || summary_rc=$?
+"$VENV/bin/python" tests/bin/demo_summary.py "$SANDBOX_ENV_FILE" "${DOMAINS[@]}" || summary_rc=$?
 echo
 echo "[demo] changed tasks: first run $first_changed, second run $second_changed"
 if [ "$second_changed" -ne 0 ]; then

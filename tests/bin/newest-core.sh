@@ -10,7 +10,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 PY=${NEWEST_CORE_PYTHON:-/root/.pyenv/versions/3.12.1/bin/python}
 VENV2=$ROOT/.tmp/venv-newest-core
 REQ=tests/requirements/newest-core.txt
@@ -88,5 +88,5 @@ for s in "${steps[@]}"; do
   esac
   say "$s: rc so far $rc, $(( $(date +%s) - start ))s"
 done
-[ $rc -eq 0 ] && say "passed (ansible-core $core, Python 3.12)" || say "FAILED (ansible-core $core, Python 3.12)"
+if [ "$rc" -eq 0 ]; then say "passed (ansible-core $core, Python 3.12)"; else say "FAILED (ansible-core $core, Python 3.12)"; fi
 exit $rc
