@@ -2,7 +2,7 @@
 # The test suite of linktrack.https, stage by stage.
 #   tests/bin/run-tests.sh all            every stage, in order (what `make test` and CI run)
 #   tests/bin/run-tests.sh STAGE [...]    only those stages
-# Stages: units sandbox sanity lint docs-lint docs integration molecule ecosystem reliability
+# Stages: units sandbox sanity newest-core lint docs-lint docs integration molecule ecosystem reliability
 # Every stage that fails is reported at the end; the exit code is non-zero if any failed.
 # Stages that need the sandbox start a private instance (own ports and state
 # directory) and stop it again, so a sandbox you started yourself is left alone.
@@ -66,6 +66,12 @@ stage_sanity() {
     return 1
   fi
   ( cd "$d" && ansible-test sanity --venv --python 3.11 --color no )
+}
+
+stage_newest_core() {
+  # sanity and units again under the newest ansible-core (2.21 on Python 3.12);
+  # exits 77 with a visible message where Python 3.12 is missing
+  bash tests/bin/newest-core.sh
 }
 
 stage_lint() {
@@ -141,7 +147,7 @@ run_stage() {
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(all)
 if [ "${stages[0]}" = all ]; then
-  stages=(units sandbox sanity lint docs-lint docs integration molecule ecosystem reliability)
+  stages=(units sandbox sanity newest-core lint docs-lint docs integration molecule ecosystem reliability)
 fi
 t0=$(date +%s)
 for s in "${stages[@]}"; do run_stage "$s"; done
