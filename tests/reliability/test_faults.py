@@ -140,7 +140,8 @@ def fault_runs(sandbox, tmp_path_factory):
     ten = dict(("flt10-%s-%s.example.com" % (p["link_domain_dns_provider"][:3], run), p) for p in (r53, rfc))
     hundred = {"flt100-%s.example.com" % run: r53}
     lost = {"fltlost-%s.example.com" % run: r53}
-    proxy10 = faultproxy.FaultProxy(sandbox.aws, rate=0.1, kinds="all", slow_seconds=1.0, seed=10).start()
+    # seed 1: about one request in ten faulted over the ~35 requests of the two runs, of several kinds
+    proxy10 = faultproxy.FaultProxy(sandbox.aws, rate=0.1, kinds="all", slow_seconds=1.0, seed=1).start()
     proxy100 = faultproxy.FaultProxy(sandbox.aws, rate=1.0, kinds=REJECTING, seed=100).start()
     # the answer to the first request of each kind of write is lost after the emulator acted on it
     proxy_lost = faultproxy.FaultProxy(sandbox.aws, rate=1.0, kinds="drop_after_forward", match=WRITES,
