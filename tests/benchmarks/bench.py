@@ -17,6 +17,13 @@ the `changed` task results of the re-run; then the ratios ours/anchor and the
 per-domain request cost. Our figures include steps 4 and 6 (TLS check and the
 end-to-end check), which the anchor skips.
 
+Our playbook gets the sandbox's settings as extra vars. By default the bench
+evaluates playbooks/vars/sandbox.yml once (with Ansible, after the sandbox is
+up) and passes the values it gives as literals, as an inventory would; with
+--lookup-vars it passes playbooks/vars/sandbox.yml itself, whose values read
+and parse the sandbox's env file each time a task uses one (about 15 % slower
+at N=10; the anchor gets literal values too).
+
 With --module-process a third side runs in each round, after ours: the same
 playbook with LINKTRACK_HTTPS_IN_PROCESS=false, so that the collection's
 modules run as module processes instead of inside Ansible's worker processes
@@ -46,6 +53,24 @@ VENV = os.path.join(ROOT, ".venv")
 ANCHOR_VENV = os.path.join(ROOT, ".tmp", "anchor-venv")
 SANDBOX_DIR = os.path.join(ROOT, ".tmp", "bench-sandbox")
 SANDBOX_ENV = os.path.join(SANDBOX_DIR, "sandbox.env")
+SANDBOX_VARS = os.path.join(ROOT, "playbooks", "vars", "sandbox.yml")
+LITERAL_VARS = os.path.join(SANDBOX_DIR, "sandbox-vars.yml")
+
+# Evaluates playbooks/vars/sandbox.yml once and writes the values as literals.
+RENDER_PLAYBOOK = """
+- name: The sandbox's settings as literal variables
+  hosts: localhost
+  gather_facts: false
+  vars_files: [%(vars)s]
+  tasks:
+    - name: Write them
+      ansible.builtin.copy:
+        dest: %(dest)s
+        mode: "0600"
+        content: "{{ dict(names | zip(names | map('extract', vars))) | to_nice_yaml }}"
+      vars:
+        names: "{{ vars.keys() | select('match', 'link_domain_') | reject('in', ['link_domain_sandbox', 'link_domain_sandbox_env_file']) | list }}"
+"""
 SANDBOX_PORT_BASE = os.environ.get("BENCH_SANDBOX_PORT_BASE", "18000")
 ANCHOR_PORT = os.environ.get("BENCH_ANCHOR_PORT", "5555")
 
@@ -109,6 +134,28 @@ def run_anchor(anchor_dir, n):
     }
 
 
+def playbook_env(extra_env=None):
+    run_env = dict(os.environ, SANDBOX_ENV_FILE=SANDBOX_ENV, ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".tmp", "collections"),
+                   PATH=os.path.join(VENV, "bin") + os.pathsep + os.environ.get("PATH", ""))
+    run_env.update(extra_env or {})
+    return run_env
+
+
+def render_literal_vars():
+    """playbooks/vars/sandbox.yml, evaluated once for the running sandbox, as literal values."""
+    playbook = os.path.join(SANDBOX_DIR, "render-vars.yml")
+    with open(playbook, "w") as handle:
+        handle.write(RENDER_PLAYBOOK % {"vars": json.dumps(SANDBOX_VARS), "dest": json.dumps(LITERAL_VARS)})
+    proc = subprocess.run([os.path.join(VENV, "bin", "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           "-e", "ansible_python_interpreter=" + os.path.join(VENV, "bin", "python"), playbook],
+                          env=playbook_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:])
+        raise SystemExit("could not evaluate %s" % SANDBOX_VARS)
+    return LITERAL_VARS
+
+
 def write_inventory(path, n, env):
     lines = ["[tracking_domains]"]
     lines += ["links%d.%s" % (i, env["SANDBOX_ZONE"]) for i in range(1, n + 1)]
@@ -122,16 +169,12 @@ def load_average():
     return round(os.getloadavg()[0], 2)
 
 
-def run_ours_once(inventory, n, env, label, outdir, extra_env=None):
+def run_ours_once(inventory, n, env, label, outdir, vars_file, extra_env=None):
     stats_url = env["SANDBOX_AWS_STATS_URL"]
     before = http_json(stats_url)
     cmd = [os.path.join(VENV, "bin", "ansible-playbook"), "-i", inventory, "-f", str(min(n, 20)),
-           "-e", "@" + os.path.join(ROOT, "playbooks", "vars", "sandbox.yml"),
-           os.path.join(ROOT, "playbooks", "setup_link_domain.yml")]
-    run_env = dict(os.environ, SANDBOX_ENV_FILE=SANDBOX_ENV, ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".tmp", "collections"),
-                   PATH=os.path.join(VENV, "bin") + os.pathsep + os.environ.get("PATH", ""))
-    run_env.update(extra_env or {})
+           "-e", "@" + vars_file, os.path.join(ROOT, "playbooks", "setup_link_domain.yml")]
+    run_env = playbook_env(extra_env)
     start = time.monotonic()
     proc = subprocess.run(cmd, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     wall = time.monotonic() - start
@@ -144,16 +187,16 @@ def run_ours_once(inventory, n, env, label, outdir, extra_env=None):
     return wall, after["total"] - before["total"], count_changed(proc.stdout)
 
 
-def run_ours(n, extra_env=None):
+def run_ours(n, vars_file, extra_env=None):
     env = read_env(SANDBOX_ENV)
     http_json(env["SANDBOX_AWS_ENDPOINT"] + "/_sandbox/reset", method="POST")
     outdir = tempfile.mkdtemp(prefix="ours-run.")
     inventory = os.path.join(outdir, "inventory.ini")
     write_inventory(inventory, n, env)
     load_fresh = load_average()
-    fresh_wall, fresh_requests, fresh_changed = run_ours_once(inventory, n, env, "fresh", outdir, extra_env)
+    fresh_wall, fresh_requests, fresh_changed = run_ours_once(inventory, n, env, "fresh", outdir, vars_file, extra_env)
     load_rerun = load_average()
-    rerun_wall, rerun_requests, rerun_changed = run_ours_once(inventory, n, env, "rerun", outdir, extra_env)
+    rerun_wall, rerun_requests, rerun_changed = run_ours_once(inventory, n, env, "rerun", outdir, vars_file, extra_env)
     return {
         "load_before_fresh": load_fresh,
         "load_before_rerun": load_rerun,
@@ -176,6 +219,8 @@ def main(argv):
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--anchor-dir", default=os.path.join(os.path.dirname(ROOT), "shared", "anchor-benchmark"))
     parser.add_argument("--skip-anchor", action="store_true", help="measure ours only")
+    parser.add_argument("--lookup-vars", action="store_true",
+                        help="pass playbooks/vars/sandbox.yml (env-file lookups) instead of its values as literals")
     parser.add_argument("--module-process", action="store_true",
                         help="also run ours with LINKTRACK_HTTPS_IN_PROCESS=false (modules as processes), interleaved")
     args = parser.parse_args(argv)
@@ -188,6 +233,8 @@ def main(argv):
     sandbox("up")
     results = {}
     try:
+        vars_file = SANDBOX_VARS if args.lookup_vars else render_literal_vars()
+        print("our extra vars: %s" % os.path.relpath(vars_file, ROOT))
         for n in args.n:
             anchor_rows, our_rows, module_rows = [], [], []
             for rnd in range(1, args.rounds + 1):
@@ -195,10 +242,10 @@ def main(argv):
                     log("N=%d round %d: anchor (load %.2f)" % (n, rnd, load_average()))
                     anchor_rows.append(run_anchor(args.anchor_dir, n))
                 log("N=%d round %d: ours (load %.2f)" % (n, rnd, load_average()))
-                our_rows.append(run_ours(n))
+                our_rows.append(run_ours(n, vars_file))
                 if args.module_process:
                     log("N=%d round %d: ours, modules as processes (load %.2f)" % (n, rnd, load_average()))
-                    module_rows.append(run_ours(n, {"LINKTRACK_HTTPS_IN_PROCESS": "false"}))
+                    module_rows.append(run_ours(n, vars_file, {"LINKTRACK_HTTPS_IN_PROCESS": "false"}))
             results[n] = (anchor_rows, our_rows, module_rows)
     finally:
         sandbox("down")
