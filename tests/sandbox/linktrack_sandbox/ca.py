@@ -134,7 +134,7 @@ def _write(path, data, mode):
 def patch_moto_acm(sandbox_ca):
     """Make moto's ACM issue certificates signed by the sandbox CA.
 
-    Only CertBundle.generate_cert (used by RequestCertificate) changes: same
+    CertBundle.generate_cert (used by RequestCertificate) changes: same
     names, same key type, same status handling; the issuer is the sandbox CA and
     GetCertificate's chain is the CA certificate. Everything else of moto stays.
     """
@@ -157,3 +157,14 @@ def patch_moto_acm(sandbox_ca):
         return bundle
 
     acm_models.CertBundle.generate_cert = classmethod(generate_cert)
+
+    # moto 5.2 answers HTTP 500 (KeyError) when an idempotency token still points
+    # at a certificate that was deleted since; forget such a token instead, so a
+    # request after a teardown makes a new certificate.
+    original_lookup = acm_models.AWSCertificateManagerBackend._get_arn_from_idempotency_token
+
+    def _get_arn_from_idempotency_token(self, token):
+        arn = original_lookup(self, token)
+        return arn if arn in self._certificates else None  # pylint: disable=protected-access
+
+    acm_models.AWSCertificateManagerBackend._get_arn_from_idempotency_token = _get_arn_from_idempotency_token

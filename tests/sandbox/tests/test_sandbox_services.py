@@ -87,6 +87,17 @@ def test_requested_certificate_is_issued_by_the_sandbox_ca_within_3_seconds(aws,
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "cert.example.com"
 
 
+def test_request_after_delete_with_the_same_token_makes_a_new_certificate(aws, sandbox):  # pylint: disable=unused-argument
+    """moto 5.2 alone answers HTTP 500 here; the sandbox forgets tokens of deleted certificates."""
+    acm = aws("acm")
+    token = uuid.uuid4().hex[:32]
+    first = acm.request_certificate(DomainName="again.example.com", ValidationMethod="DNS", IdempotencyToken=token)["CertificateArn"]
+    acm.delete_certificate(CertificateArn=first)
+    second = acm.request_certificate(DomainName="again.example.com", ValidationMethod="DNS", IdempotencyToken=token)["CertificateArn"]
+    assert second != first
+    assert acm.request_certificate(DomainName="again.example.com", ValidationMethod="DNS", IdempotencyToken=token)["CertificateArn"] == second
+
+
 def test_edge_presents_the_distributions_acm_certificate_by_sni(aws, sandbox, link_domain):
     got = aws("acm").get_certificate(CertificateArn=link_domain["arn"])
     der, version = testing.tls_peer_certificate(sandbox, link_domain["alias"])
