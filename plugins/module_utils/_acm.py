@@ -431,6 +431,15 @@ class AcmCertificateManager:
     def _tags(self, arn):
         return tags_to_dict(self._call("list_tags_for_certificate", CertificateArn=arn).get("Tags"))
 
+    def _tags_or_none(self, arn):
+        """The certificate's tags, or ``None`` when it no longer exists."""
+        try:
+            return self._tags(arn)
+        except Exception as exc:  # noqa: BLE001 - only "not found" is expected here
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+
     def _list(self, statuses, key_types):
         summaries = []
         kwargs = {"Includes": {"keyTypes": list(key_types)}}
@@ -509,11 +518,17 @@ class AcmCertificateManager:
     def _order(self, candidates, known_tags=None):
         """Sort candidates by the deterministic preference; reads tags only for more than one."""
         if len(candidates) > 1:
+            kept = []
             for cand in candidates:
                 if cand.tags is None:
                     cand.tags = (known_tags or {}).get(cand.arn)
                 if cand.tags is None:
-                    cand.tags = self._tags(cand.arn)
+                    cand.tags = self._tags_or_none(cand.arn)
+                if cand.tags is None:
+                    # deleted since it was listed (a concurrent run settling on another one)
+                    continue
+                kept.append(cand)
+            candidates = kept
         return sorted(candidates, key=lambda c: c.sort_key())
 
     def _find_existing(self, spec):

@@ -56,12 +56,14 @@ def require_us_east_1(module, what):
 def client_config():
     """The botocore ``Config`` of every client the collection builds.
 
-    botocore's own retries are reduced to one attempt: retries live in one
-    place, the collection's ``AwsCaller``, so they can be counted and bounded.
+    botocore's own retries are turned off (``total_max_attempts`` 1 is one
+    attempt; ``max_attempts`` would count retries, not attempts): retries live
+    in one place, the collection's ``AwsCaller``, so they can be counted and
+    bounded.
     """
     from botocore.config import Config  # imported late: the module checks for botocore first
 
-    return Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+    return Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60)
 
 
 def aws_client(module, service):

@@ -358,6 +358,34 @@ def test_two_candidates_the_collection_tagged_one_wins():
     assert fake.writes() == []
 
 
+def test_candidate_deleted_before_its_tags_are_read_is_dropped():
+    # a concurrent run settled on the other certificate and deleted this one
+    # between our listing and our ListTagsForCertificate
+    fake = FakeAcm()
+    first = fake.add("links.example.com", created=NOW - datetime.timedelta(days=90))
+    second = fake.add("links.example.com", created=NOW - datetime.timedelta(days=5))
+
+    def vanish(CertificateArn):
+        fake.calls.append(("list_tags_for_certificate", {"CertificateArn": CertificateArn}))
+        if CertificateArn == first:
+            raise client_error("ResourceNotFoundException", op="ListTagsForCertificate")
+        return {"Tags": []}
+
+    fake.list_tags_for_certificate = vanish
+    result = run(fake)
+    assert result["arn"] == second
+    assert fake.writes() == []
+
+
+def test_other_errors_reading_tags_still_fail():
+    fake = FakeAcm()
+    fake.add("links.example.com")
+    fake.add("links.example.com")
+    fake.errors["list_tags_for_certificate"] = [client_error("AccessDeniedException")]
+    with pytest.raises(ClientError):
+        run(fake)
+
+
 def test_two_untagged_candidates_the_oldest_wins():
     fake = FakeAcm()
     fake.add("links.example.com", created=NOW - datetime.timedelta(days=5))
