@@ -35,6 +35,10 @@ Functions for reuse (the role's manual provider, ``iterable_tracking_domain``):
     ``(matched, [labels of servers that do not match yet])``.
 ``wait_for_records(name, rdtype, expected, servers=None, ...)``
     ``DnsChecker.wait`` with a default checker: the deadline loop.
+``TsigKeyChecker(timeout, transport).check(server, zone, key_name, key_algorithm, key_secret, port=53)``
+    proves a TSIG key with one signed SOA question (``rfc2136_key_check``);
+    a key the server does not know, a wrong secret or a secret that is not
+    base64 raises ``LinktrackError`` naming the option(s), never the secret.
 
 Each of them takes injectable ``transport`` (``dns.query``-like), ``resolver``
 (``dns.resolver.Resolver``-like) and ``getaddrinfo`` objects through
@@ -45,6 +49,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import binascii
 import ipaddress
 import socket
 import traceback
@@ -59,6 +65,7 @@ try:
     import dns.rcode
     import dns.rdatatype
     import dns.resolver
+    import dns.tsig
 
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
@@ -586,6 +593,138 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         checker = DnsChecker(timeout=p["query_timeout"])
         result = checker.wait(p["name"], p["type"], p["values"], servers=servers, port=p["port"], timeout=p["timeout"],
                               mode=p["mode"], state=p["state"], match=p["match"])
+    except LinktrackError as exc:
+        failed = dict(exc.details)
+        failed.update(failed=True, msg=exc.message, field=exc.field, changed=False)
+        return failed
+    result = dict(result)
+    result["changed"] = False
+    return result
+
+
+# --------------------------------------------------------------------------
+# TSIG key check (rfc2136_key_check)
+# --------------------------------------------------------------------------
+
+TSIG_ALGORITHMS = ("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512")
+# dnspython's name of hmac-md5 is the long form of RFC 2845
+_TSIG_ALGORITHM_NAMES = {"hmac-md5": "hmac-md5.sig-alg.reg.int"}
+
+
+def tsig_secret_bytes(secret, field="key_secret"):
+    """The TSIG secret decoded from base64; the error never repeats the secret."""
+    if not isinstance(secret, str) or not secret.strip():
+        raise LinktrackError("%s: the TSIG secret is empty; give the base64 secret of the key." % field, field=field,
+                             details={"fields": [field], "reason": "empty"})
+    text = "".join(secret.split())
+    try:
+        value = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeError):
+        raise LinktrackError("%s: the TSIG secret is not valid base64 (the letters A-Z, a-z, digits, + and /, padded "
+                             "with = to a multiple of 4 characters), as tsig-keygen prints it in the key's secret "
+                             "line. The secret itself is not shown." % field, field=field,
+                             details={"fields": [field], "reason": "not_base64"})
+    if not value:
+        raise LinktrackError("%s: the TSIG secret decodes to no bytes." % field, field=field,
+                             details={"fields": [field], "reason": "empty"})
+    return value
+
+
+def _key_error(message, fields, reason):
+    return LinktrackError("%s: %s" % (" / ".join(fields), message), field=fields[0],
+                          details={"fields": list(fields), "reason": reason})
+
+
+class TsigKeyChecker:
+    """Proves a TSIG key with one signed SOA question to the server that takes the updates.
+
+    ``transport`` is ``dns.query``-like (its ``udp(query, where, port=, timeout=)``
+    is used), so unit tests need no network. Only reads: nothing is updated.
+    """
+
+    def __init__(self, timeout=5.0, transport=None):
+        self.timeout = timeout
+        self.transport = transport if transport is not None else dns.query
+
+    def check(self, server, zone, key_name, key_algorithm, key_secret, port=53):
+        address = _ip(server.strip()) if isinstance(server, str) else None
+        if address is None:
+            raise _key_error("%r is not an IPv4 or IPv6 address." % (server,), ["server"], "server")
+        validate_port(port, "port")
+        zone = normalize_domain(zone, "zone", allow_underscore=True)
+        if not isinstance(key_name, str) or not key_name.strip():
+            raise _key_error("the TSIG key name is empty.", ["key_name"], "key_name")
+        key_name = key_name.strip().rstrip(".")
+        try:
+            key_label = dns.name.from_text(key_name)
+        except dns.exception.DNSException:
+            raise _key_error("%r is not a valid TSIG key name." % (key_name,), ["key_name"], "key_name")
+        if key_algorithm not in TSIG_ALGORITHMS:
+            raise _key_error("%r is not a TSIG algorithm; use one of %s." % (key_algorithm, ", ".join(TSIG_ALGORITHMS)),
+                             ["key_algorithm"], "key_algorithm")
+        secret = tsig_secret_bytes(key_secret, "key_secret")
+        key = dns.tsig.Key(key_label, secret, _TSIG_ALGORITHM_NAMES.get(key_algorithm, key_algorithm))
+        query = dns.message.make_query(zone + ".", dns.rdatatype.SOA)
+        query.flags &= ~dns.flags.RD
+        query.use_tsig(key)
+        label = Server(address, port).label
+        what = "the TSIG key %r (%s)" % (key_name, key_algorithm)
+        try:
+            response = self.transport.udp(query, address, port=port, timeout=self.timeout)
+        except dns.tsig.PeerBadKey:
+            raise _key_error("%s answered BADKEY: it has no key named %r with the algorithm %s. Give the name and the "
+                             "algorithm of a key in the server's configuration." % (label, key_name, key_algorithm),
+                             ["key_name", "key_algorithm"], "badkey")
+        except dns.tsig.PeerBadSignature:
+            raise _key_error("%s answered BADSIG: it knows %s, but the signature made with the secret given does not "
+                             "verify, so the secret is not the key's secret. The secret itself is not shown."
+                             % (label, what), ["key_secret"], "badsig")
+        except dns.tsig.PeerBadTime:
+            raise _key_error("%s answered BADTIME for %s: the clocks of the controller and the server differ by more "
+                             "than the allowed fudge (300 s)." % (label, what), ["server"], "badtime")
+        except (dns.tsig.PeerError, dns.tsig.BadSignature, dns.message.BadTSIG, dns.message.UnknownTSIGKey) as exc:
+            raise _key_error("%s did not accept or return a valid signature for %s (%s). Check the key's name, "
+                             "algorithm and secret." % (label, what, type(exc).__name__),
+                             ["key_name", "key_algorithm", "key_secret"], "tsig_error")
+        except dns.exception.Timeout:
+            raise _key_error("no answer from %s within %s s; is the name server running and reachable?"
+                             % (label, self.timeout), ["server", "port"], "timeout")
+        except (OSError, dns.exception.DNSException) as exc:
+            raise _key_error("the signed question to %s failed: %s" % (label, exc), ["server", "port"], "error")
+        rcode = response.rcode()
+        if not response.had_tsig:
+            raise _key_error("%s answered %s without a TSIG signature; the key was not proven."
+                             % (label, dns.rcode.to_text(rcode)), ["key_name", "key_algorithm", "key_secret"],
+                             "unsigned")
+        if rcode == dns.rcode.NOTAUTH:
+            raise _key_error("%s answered NOTAUTH to the question signed with %s. Check the key's name, algorithm "
+                             "and secret." % (label, what), ["key_name", "key_algorithm", "key_secret"], "notauth")
+        if rcode == dns.rcode.REFUSED:
+            raise _key_error("%s refused the signed SOA question for %s: it does not serve that zone."
+                             % (label, zone), ["zone"], "refused")
+        soa = [r for r in list(response.answer) + list(response.authority) if r.rdtype == dns.rdatatype.SOA]
+        return {
+            "server": label,
+            "zone": soa[0].name.to_text(omit_final_dot=True).lower() if soa else None,
+            "rcode": dns.rcode.to_text(rcode),
+            "key_name": key_name,
+            "key_algorithm": key_algorithm,
+            "verified": True,
+        }
+
+
+def run_key_check_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+    """What ``rfc2136_key_check`` does with its validated ``params``.
+
+    Its ``main()`` and its action plugin both call this. Only reads, so check
+    mode and ``--diff`` make no difference.
+    """
+    p = params
+    try:
+        timeout = validate_seconds(p["timeout"], "timeout")
+        checker = TsigKeyChecker(timeout=timeout)
+        result = checker.check(p["server"], p["zone"], p["key_name"], p["key_algorithm"], p["key_secret"],
+                               port=p["port"])
     except LinktrackError as exc:
         failed = dict(exc.details)
         failed.update(failed=True, msg=exc.message, field=exc.field, changed=False)
