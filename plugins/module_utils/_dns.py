@@ -52,6 +52,7 @@ __metaclass__ = type
 import base64
 import binascii
 import ipaddress
+import re
 import socket
 import traceback
 from collections import OrderedDict
@@ -609,6 +610,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
 TSIG_ALGORITHMS = ("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512")
 # dnspython's name of hmac-md5 is the long form of RFC 2845
 _TSIG_ALGORITHM_NAMES = {"hmac-md5": "hmac-md5.sig-alg.reg.int"}
+_BASE64_RE = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
 
 
 def tsig_secret_bytes(secret, field="key_secret"):
@@ -618,6 +620,8 @@ def tsig_secret_bytes(secret, field="key_secret"):
                              details={"fields": [field], "reason": "empty"})
     text = "".join(secret.split())
     try:
+        if not _BASE64_RE.match(text):
+            raise ValueError("not base64")
         value = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeError):
         raise LinktrackError("%s: the TSIG secret is not valid base64 (the letters A-Z, a-z, digits, + and /, padded "
@@ -686,6 +690,9 @@ class TsigKeyChecker:
             raise _key_error("%s did not accept or return a valid signature for %s (%s). Check the key's name, "
                              "algorithm and secret." % (label, what, type(exc).__name__),
                              ["key_name", "key_algorithm", "key_secret"], "tsig_error")
+        except dns.exception.FormError as exc:
+            raise _key_error("%s answered without a valid TSIG signature for %s (%s); the key was not proven."
+                             % (label, what, exc), ["key_name", "key_algorithm", "key_secret"], "unsigned")
         except dns.exception.Timeout:
             raise _key_error("no answer from %s within %s s; is the name server running and reachable?"
                              % (label, self.timeout), ["server", "port"], "timeout")

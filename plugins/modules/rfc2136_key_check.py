@@ -123,7 +123,7 @@ verified:
   type: bool
   sample: true
 field:
-  description: The option the failure is about (the first of O(fields)).
+  description: The option the failure is about (the first of RV(fields)).
   returned: failure
   type: str
   sample: key_secret
