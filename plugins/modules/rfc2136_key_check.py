@@ -148,7 +148,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._dns import (
     DNSPYTHON_IMPORT_ERROR,
     HAS_DNSPYTHON,
     TSIG_ALGORITHMS,
-    run_key_check_module,
+    run_key_check_module as run_module,
 )
 
 # The action plugin of the same name validates with these too (plugins/action/).
@@ -168,7 +168,7 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
-    result = run_key_check_module(module.params, module.check_mode, module._diff)
+    result = run_module(module.params, module.check_mode, module._diff)
     if result.get("failed"):
         module.fail_json(**result)
     module.exit_json(**result)
