@@ -73,7 +73,12 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
-from ansible.vars.clean import remove_internal_keys
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
+
+try:
+    from ansible.vars.clean import remove_internal_keys
+except ImportError:  # ansible-core 2.21 dropped it; there the module runs as a process anyway
+    remove_internal_keys = None
 
 try:  # how AnsiballZ reports an exception that escaped a module (ansible-core 2.19)
     from ansible.module_utils._internal import _errors, _messages, _traceback
@@ -101,6 +106,11 @@ display = Display()
 ENV_VAR = "LINKTRACK_HTTPS_IN_PROCESS"
 VAR_NAME = "linktrack_https_in_process"
 _FALSE = ("0", "false", "no", "off", "n", "f")
+
+# The in-process path leans on ansible-core's own result handling, which is not a
+# public API: it runs only on the ansible-core line it was tested with. On any
+# other line every task runs as a module process, which is always correct.
+IN_PROCESS_CORE_LINES = ("2.19.",)
 
 # The serialization profile Ansible uses for the collection's modules.
 PROFILE = "legacy"
@@ -309,6 +319,9 @@ class InProcessModuleAction(NormalAction):
             variable = self._templar.template(variable)
         if not in_process_enabled(variable):
             return "%s is false" % (VAR_NAME if variable is not None else ENV_VAR)
+        if not ANSIBLE_CORE_VERSION.startswith(IN_PROCESS_CORE_LINES) or remove_internal_keys is None:
+            return "ansible-core %s is not a line the in-process path was tested with (%s)" % (
+                ANSIBLE_CORE_VERSION, ", ".join(line + "x" for line in IN_PROCESS_CORE_LINES))
         if not self.AVAILABLE:
             return "a Python library the module needs is missing on the controller"
         if getattr(self._connection, "transport", None) != "local":

@@ -16,6 +16,8 @@ from unittest.mock import MagicMock
 
 import pytest
 
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
+
 from ansible_collections.linktrack.https.plugins.plugin_utils import _inprocess
 from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import (
     AwsModuleShim,
@@ -86,6 +88,13 @@ def make_action(args, recorder=None, module=FAKE_MODULE, aws=False, check_mode=F
     templar.template.side_effect = lambda value: value
     action = Action(task, connection, play_context, loader=None, templar=templar, shared_loader_obj=None)
     return action, recorder
+
+
+# The in-process path runs only on the ansible-core lines in IN_PROCESS_CORE_LINES;
+# on any other line every task runs as a module process (test_inprocess_gate.py).
+pytestmark = pytest.mark.skipif(
+    not ANSIBLE_CORE_VERSION.startswith(_inprocess.IN_PROCESS_CORE_LINES),
+    reason="ansible-core %s: the collection's tasks run as module processes here" % ANSIBLE_CORE_VERSION)
 
 
 def run(action, task_vars=None):
