@@ -42,7 +42,7 @@ sandbox_down() {
 }
 trap sandbox_down EXIT
 
-test_tree() { bash tests/bin/sync-test-tree.sh; }
+test_tree() { bash tests/bin/sync-test-tree.sh | tail -n 1; }
 
 # ----------------------------------------------------------------------------
 stage_units() {

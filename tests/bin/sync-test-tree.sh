@@ -15,7 +15,7 @@ rsync -a --delete \
   --exclude /.git --exclude /.venv --exclude /.tmp --exclude /.cache --exclude /build \
   --exclude /tests/output --exclude /tests/sandbox/.state --exclude /tests/sandbox/sandbox.env \
   --exclude __pycache__ --exclude '*.pyc' --exclude /.ansible --exclude '/*.tar.gz' \
-  "$ROOT/" "$DEST/linktrack/https/"
+  "$ROOT/" "$DEST/linktrack/https/" >&2
 # Real copies, not links: the venv lies inside this git checkout (and is ignored
 # there), and tools such as antsibull-docs copy a collection "by git" when its
 # path is inside a repository, which would leave the dependency empty.
@@ -23,6 +23,6 @@ for dep in amazon/aws community/general; do
   ns=${dep%/*}
   mkdir -p "$DEST/$ns"
   [ -L "$DEST/$dep" ] && rm -f "$DEST/$dep"
-  rsync -a --delete --exclude __pycache__ "$SITE/$dep/" "$DEST/$dep/"
+  rsync -a --delete --exclude __pycache__ "$SITE/$dep/" "$DEST/$dep/" >&2
 done
 echo "$DEST/linktrack/https"
