@@ -28,6 +28,17 @@ import pytest
 
 import ansible_collections
 
+from ansible.release import __version__ as _ANSIBLE_CORE_VERSION
+
+from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import IN_PROCESS_CORE_LINES as _IN_PROCESS_CORE_LINES
+
+# These tests compare the in-process path with the module process; that path
+# runs only on the ansible-core lines in IN_PROCESS_CORE_LINES.
+pytestmark = pytest.mark.skipif(
+    not _ANSIBLE_CORE_VERSION.startswith(_IN_PROCESS_CORE_LINES),
+    reason="ansible-core %s: the collection's tasks run as module processes here" % _ANSIBLE_CORE_VERSION)
+
+
 SECRET = "s3cr3t-Value-9"
 NAMES = ("acm_dns_certificate", "cloudfront_link_distribution", "route53_records", "tls_sni_check",
          "iterable_tracking_domain", "dns_record_wait")

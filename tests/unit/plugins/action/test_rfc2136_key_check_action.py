@@ -26,6 +26,17 @@ from ansible_collections.linktrack.https.tests.unit.plugins.action.test_action_p
     _module_process,
 )
 
+from ansible.release import __version__ as _ANSIBLE_CORE_VERSION
+
+from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import IN_PROCESS_CORE_LINES as _IN_PROCESS_CORE_LINES
+
+# These tests compare the in-process path with the module process; that path
+# runs only on the ansible-core lines in IN_PROCESS_CORE_LINES.
+pytestmark = pytest.mark.skipif(
+    not _ANSIBLE_CORE_VERSION.startswith(_IN_PROCESS_CORE_LINES),
+    reason="ansible-core %s: the collection's tasks run as module processes here" % _ANSIBLE_CORE_VERSION)
+
+
 NOT_BASE64 = "s3cr3t-Value-9!"
 GOOD_FORM = base64.b64encode(b"a-secret-nobody-must-see-0123456").decode("ascii")
 BASE = {"server": "127.0.0.1", "zone": "example.com", "key_name": "linktrack"}
