@@ -32,6 +32,39 @@ MANAGED_TAG_KEY = "linktrack.https:managed"
 MANAGED_TAG_VALUE = "true"
 
 
+def clean_tags(tags, what):
+    """Validate the ``tags`` option; returns ``{str: str}`` (``None`` when not given).
+
+    ``what`` names the resources the module creates, for the message about the
+    reserved ``MANAGED_TAG_KEY``. Limits are the ones ACM and CloudFront share:
+    keys of 1 to 128 characters not starting with ``aws:``, values of at most
+    256 characters.
+    """
+    if tags is None:
+        return None
+    if not isinstance(tags, dict):
+        raise LinktrackError("tags: must be a dictionary of tag names to values.", field="tags")
+    clean = {}
+    for key, value in tags.items():
+        key = str(key)
+        if not key or len(key) > 128 or key.lower().startswith("aws:"):
+            raise LinktrackError(
+                "tags: %r is not a usable tag key (1 to 128 characters, not starting with aws:)." % (key,),
+                field="tags",
+            )
+        if key == MANAGED_TAG_KEY:
+            raise LinktrackError(
+                "tags: %s is reserved; the collection sets it on every %s it creates. "
+                "Leave it out of tags." % (MANAGED_TAG_KEY, what),
+                field="tags",
+            )
+        value = "" if value is None else str(value)
+        if len(value) > 256:
+            raise LinktrackError("tags: the value of %r is longer than 256 characters." % (key,), field="tags")
+        clean[key] = value
+    return clean
+
+
 def check_region(params, what):
     """Fail before any call when ``params`` ask for a region other than us-east-1.
 

@@ -41,6 +41,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._aws import (
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
     check_region,
+    clean_tags,
     failure_result,
     new_caller,
 )
@@ -247,29 +248,7 @@ class DistributionSpec:
                 field="distribution_id",
             )
 
-        tags = p.get("tags")
-        if tags is not None:
-            if not isinstance(tags, dict):
-                raise LinktrackError("tags: must be a dictionary of tag names to values.", field="tags")
-            clean = {}
-            for key, value in tags.items():
-                key = str(key)
-                if not key or len(key) > 128 or key.lower().startswith("aws:"):
-                    raise LinktrackError(
-                        "tags: %r is not a usable tag key (1 to 128 characters, not starting with aws:)." % key,
-                        field="tags",
-                    )
-                if key == MANAGED_TAG_KEY:
-                    raise LinktrackError(
-                        "tags: %s is reserved; the collection sets it on every distribution it creates. "
-                        "Leave it out of tags." % MANAGED_TAG_KEY,
-                        field="tags",
-                    )
-                value = "" if value is None else str(value)
-                if len(value) > 256:
-                    raise LinktrackError("tags: the value of %r is longer than 256 characters." % key, field="tags")
-                clean[key] = value
-            tags = clean
+        tags = clean_tags(p.get("tags"), "distribution")
 
         return cls(
             domain_name=domain_name,

@@ -40,7 +40,6 @@ import argparse
 import json
 import os
 import re
-import shlex
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,10 @@ SANDBOX_DIR = os.path.join(ROOT, ".tmp", "bench-sandbox")
 SANDBOX_ENV = os.path.join(SANDBOX_DIR, "sandbox.env")
 SANDBOX_VARS = os.path.join(ROOT, "playbooks", "vars", "sandbox.yml")
 LITERAL_VARS = os.path.join(SANDBOX_DIR, "sandbox-vars.yml")
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+from linktrack_sandbox.envfile import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
+
 
 # Evaluates playbooks/vars/sandbox.yml once and writes the values as literals.
 RENDER_PLAYBOOK = """
@@ -77,17 +80,6 @@ ANCHOR_PORT = os.environ.get("BENCH_ANCHOR_PORT", "5555")
 
 def log(msg):
     print("[bench] %s" % msg, file=sys.stderr, flush=True)
-
-
-def read_env(path):
-    env = {}
-    with open(path) as handle:
-        for line in handle:
-            line = line.strip()
-            if line.startswith("export "):
-                key, _sep, value = line[len("export "):].partition("=")
-                env[key] = shlex.split(value)[0] if value else ""
-    return env
 
 
 def sandbox(action):
@@ -188,7 +180,7 @@ def run_ours_once(inventory, n, env, label, outdir, vars_file, extra_env=None):
 
 
 def run_ours(n, vars_file, extra_env=None):
-    env = read_env(SANDBOX_ENV)
+    env = read_env_file(SANDBOX_ENV)
     http_json(env["SANDBOX_AWS_ENDPOINT"] + "/_sandbox/reset", method="POST")
     outdir = tempfile.mkdtemp(prefix="ours-run.")
     inventory = os.path.join(outdir, "inventory.ini")

@@ -19,7 +19,7 @@ __metaclass__ = type
 
 import hashlib
 import http.client
-import shlex
+import os
 import socket
 import ssl
 import sys
@@ -31,16 +31,9 @@ import dns.rcode
 import dns.rdatatype
 from cryptography import x509
 
-
-def read_env(path):
-    env = {}
-    with open(path) as handle:
-        for line in handle:
-            line = line.strip()
-            if line.startswith("export "):
-                key, _sep, value = line[len("export "):].partition("=")
-                env[key] = shlex.split(value)[0] if value else ""
-    return env
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+from linktrack_sandbox.envfile import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def ask(server, port, name, rdtype):
@@ -98,7 +91,7 @@ def main(argv):
     if len(argv) < 3:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
-    env = read_env(argv[1])
+    env = read_env_file(argv[1])
     domains = [d.lower().rstrip(".") for d in argv[2:]]
     kw = dict(endpoint_url=env["SANDBOX_AWS_ENDPOINT"], region_name="us-east-1",
               aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])

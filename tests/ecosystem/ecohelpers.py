@@ -26,6 +26,9 @@ VENV = os.path.join(ROOT, ".venv")
 VENV_BIN = os.path.join(VENV, "bin")
 COLLECTION = "linktrack.https"
 
+sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+from linktrack_sandbox.envfile import read_env_file  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+
 
 def base_env(**extra):
     """A clean environment for ansible commands: the venv first on PATH, no color,
@@ -71,23 +74,6 @@ def load_yaml(path):
 def galaxy_meta():
     return load_yaml(os.path.join(ROOT, "galaxy.yml"))
 
-
-def read_env_file(path):
-    """Parse the sandbox's file of ``export NAME=value`` lines."""
-    values = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            if line.startswith("export "):
-                line = line[len("export "):]
-            name, sep, value = line.partition("=")
-            if not sep:
-                continue
-            parts = shlex.split(value)
-            values[name.strip()] = parts[0] if parts else ""
-    return values
 
 
 def module_names(collection_dir=ROOT):

@@ -11,7 +11,6 @@ __metaclass__ = type
 import importlib
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,9 @@ SANDBOX_VARS = os.path.join(ROOT, "playbooks", "vars", "sandbox.yml")
 # longer deadlines for the suite's runs (see the file)
 PATIENT_VARS = os.path.join(ROOT, "tests", "reliability", "vars", "patient.yml")
 
+sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+from linktrack_sandbox.envfile import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
+
 
 def sandbox_var_args():
     """``-e`` arguments that point the setup playbook at the sandbox, with the suite's longer deadlines."""
@@ -36,18 +38,6 @@ def collection_import(name):
     if COLLECTIONS not in sys.path:
         sys.path.insert(0, COLLECTIONS)
     return importlib.import_module("ansible_collections.linktrack.https.plugins.module_utils.%s" % name)
-
-
-def read_env(path):
-    """The ``export KEY=VALUE`` lines of a sandbox env file, as a dict."""
-    env = {}
-    with open(path) as handle:
-        for line in handle:
-            line = line.strip()
-            if line.startswith("export "):
-                key, _sep, value = line[len("export "):].partition("=")
-                env[key] = shlex.split(value)[0] if value else ""
-    return env
 
 
 def sandbox_env_file():
@@ -68,7 +58,7 @@ class Sandbox:
 
     def __init__(self, env_file=None):
         self.env_file = env_file or sandbox_env_file()
-        self.env = read_env(self.env_file)
+        self.env = read_env_file(self.env_file)
         self.aws = self.env["SANDBOX_AWS_ENDPOINT"]
         self.stats_url = self.env["SANDBOX_AWS_STATS_URL"]
         self.zone = self.env.get("SANDBOX_ZONE", "example.com")

@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 
+from .envfile import read_env_file  # noqa: F401  pylint: disable=unused-import
 from .settings import SANDBOX_DIR
 
 SANDBOX_PY = os.path.join(SANDBOX_DIR, "sandbox.py")
@@ -66,17 +67,6 @@ def run_sandbox(env, *args, timeout=90):
     """Run sandbox.py with ``args``; returns the CompletedProcess (text output)."""
     return subprocess.run([sys.executable, SANDBOX_PY] + list(args), env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
-
-def read_env_file(path):
-    """The env file's variables as a dict."""
-    import shlex  # pylint: disable=import-outside-toplevel
-    values = {}
-    with open(path, "r", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("export "):
-                name, _eq, value = line[len("export "):].rstrip("\n").partition("=")
-                values[name] = shlex.split(value)[0] if value else ""
-    return values
 
 
 def listening(port, host="127.0.0.1"):

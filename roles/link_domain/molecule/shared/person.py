@@ -21,7 +21,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import shlex
 import sys
 import time
 
@@ -30,16 +29,10 @@ import dns.rcode
 import dns.tsigkeyring
 import dns.update
 
-
-def read_env(path):
-    env = {}
-    with open(path) as handle:
-        for line in handle:
-            line = line.strip()
-            if line.startswith("export "):
-                key, _sep, value = line[len("export "):].partition("=")
-                env[key] = shlex.split(value)[0] if value else ""
-    return env
+# the checkout this scenario runs from: roles/link_domain/molecule/shared/ -> ../../../..
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+from linktrack_sandbox.envfile import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def apply(env, lines):
@@ -64,7 +57,7 @@ def read(path):
 def main(argv):
     env_file, records_file, stop_file = argv[1:4]
     deadline = time.time() + (float(argv[4]) if len(argv) > 4 else 900.0)
-    env = read_env(env_file)
+    env = read_env_file(env_file)
     seen = read(records_file)  # what was there before: not asked for by this run
     while time.time() < deadline and not os.path.exists(stop_file):
         content = read(records_file)

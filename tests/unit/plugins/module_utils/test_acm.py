@@ -23,29 +23,12 @@ from ansible_collections.linktrack.https.plugins.module_utils._acm import (
     idempotency_token,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._common import AwsCaller, LinktrackError
+from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock, client_error
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 WRITE_OPS = ("request_certificate", "delete_certificate", "add_tags_to_certificate", "remove_tags_from_certificate")
 RECORD_VALUE = "_c9edd76ee4a0e2a74388032f3861cc50.ykybfrwcxw.acm-validations.aws."
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 1000.0
-        self.sleeps = []
-
-    def now(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
-
-
-def client_error(code, status=400, op="Op"):
-    return ClientError({"Error": {"Code": code, "Message": "%s happened" % code},
-                        "ResponseMetadata": {"HTTPStatusCode": status}}, op)
 
 
 class FakeAcm:
@@ -112,7 +95,7 @@ class FakeAcm:
 
     def _get(self, arn, op):
         if arn not in self.certs:
-            raise client_error("ResourceNotFoundException", op=op)
+            raise client_error("ResourceNotFoundException", operation=op)
         return self.certs[arn]
 
     # ---- the ACM API ----
@@ -169,7 +152,7 @@ class FakeAcm:
         self._enter("delete_certificate", {"CertificateArn": CertificateArn})
         cert = self._get(CertificateArn, "DeleteCertificate")
         if cert["InUseBy"]:
-            raise client_error("ResourceInUseException", op="DeleteCertificate")
+            raise client_error("ResourceInUseException", operation="DeleteCertificate")
         del self.certs[CertificateArn]
         return {}
 
@@ -205,7 +188,7 @@ def params(**overrides):
 
 
 def run(fake, check_mode=False, clock=None, **overrides):
-    clock = clock or FakeClock()
+    clock = clock or FakeClock(1000.0)
     caller = AwsCaller(clock=clock)
     manager = AcmCertificateManager(fake, caller, clock=clock, check_mode=check_mode, utcnow=lambda: NOW)
     return manager.run(build_spec(params(**overrides)))
@@ -368,7 +351,7 @@ def test_candidate_deleted_before_its_tags_are_read_is_dropped():
     def vanish(CertificateArn):
         fake.calls.append(("list_tags_for_certificate", {"CertificateArn": CertificateArn}))
         if CertificateArn == first:
-            raise client_error("ResourceNotFoundException", op="ListTagsForCertificate")
+            raise client_error("ResourceNotFoundException", operation="ListTagsForCertificate")
         return {"Tags": []}
 
     fake.list_tags_for_certificate = vanish
@@ -480,7 +463,7 @@ def test_request_gives_up_after_three_tokens():
 
 def test_validation_record_that_appears_late_is_waited_for():
     fake = FakeAcm()
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     arn = fake.add("links.example.com", status="PENDING_VALIDATION")
     fake.records_after[arn] = 3
     result = run(fake, clock=clock)
@@ -505,7 +488,7 @@ def test_validation_record_that_never_appears_times_out():
 
 def test_wait_until_issued():
     fake = FakeAcm()
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     arn = fake.add("links.example.com", status="PENDING_VALIDATION")
     fake.statuses[arn] = ["PENDING_VALIDATION", "PENDING_VALIDATION", "PENDING_VALIDATION", "ISSUED"]
     result = run(fake, clock=clock, wait=True)
@@ -530,7 +513,7 @@ def test_wait_fails_with_acm_reason_and_expected_record():
 
 def test_wait_times_out_naming_wait_timeout():
     fake = FakeAcm()
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     arn = fake.add("links.example.com", status="PENDING_VALIDATION")
     fake.statuses[arn] = ["PENDING_VALIDATION"] * 1000
     with pytest.raises(LinktrackError) as info:
@@ -549,7 +532,7 @@ def test_throttling_then_success():
     arn = fake.add("links.example.com")
     fake.errors["list_certificates"] = [client_error("ThrottlingException")]
     fake.errors["describe_certificate"] = [client_error("Throttling")]
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     result = run(fake, clock=clock)
     assert result["arn"] == arn
     assert result["retries"] == 2
@@ -734,7 +717,7 @@ def test_absent_by_arn():
     ({"domain_name": None}, "domain_name", "required"),
     ({"certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/x"}, "certificate_arn", "us-east-1"),
     ({"certificate_arn": "not-an-arn"}, "certificate_arn", "not an ACM certificate ARN"),
-    ({"tags": {"linktrack.https:managed": "false"}}, "tags", "set by the module"),
+    ({"tags": {"linktrack.https:managed": "false"}}, "tags", "is reserved; the collection sets it on every certificate"),
     ({"tags": {"aws:x": "y"}}, "tags", "aws:"),
 ])
 def test_bad_input_is_refused_naming_the_field(overrides, field, fragment):

@@ -25,28 +25,11 @@ from ansible_collections.linktrack.https.plugins.module_utils._cloudfront import
     LinkDistribution,
     desired_config,
 )
+from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock, client_error
 
 ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f2c5a4e-1111-2222-3333-444455556666"
 WRITES = frozenset(["create_distribution_with_tags", "update_distribution", "delete_distribution",
                     "tag_resource", "untag_resource"])
-
-
-def client_error(code, message="", status=400, operation="Op"):
-    return ClientError({"Error": {"Code": code, "Message": message},
-                        "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 1000.0
-        self.sleeps = []
-
-    def now(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 class FakeCloudFront:
@@ -222,7 +205,7 @@ def spec(**kwargs):
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return FakeClock(1000.0)
 
 
 @pytest.fixture

@@ -19,23 +19,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     poll_until,
     positive_number,
 )
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 1000.0
-        self.sleeps = []
-
-    def now(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
-
-
-def client_error(code, status=400):
-    return ClientError({"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
+from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock, client_error
 
 
 @pytest.mark.parametrize(
@@ -91,7 +75,7 @@ def test_positive_number_rejects(value):
 
 
 def test_poll_until_grows_sleeps_and_returns_waited():
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     answers = iter([(False, "InProgress")] * 4 + [(True, "Deployed")])
     value, waited = poll_until(lambda: next(answers), 600, "deployment", clock=clock, first_delay=1, factor=2, max_delay=5)
     assert value == "Deployed"
@@ -100,7 +84,7 @@ def test_poll_until_grows_sleeps_and_returns_waited():
 
 
 def test_poll_until_times_out_with_last_value_and_never_overshoots():
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     with pytest.raises(LinktrackError) as err:
         poll_until(lambda: (False, "PENDING_VALIDATION"), 10, "ISSUED", clock=clock, first_delay=4, factor=2)
     assert "ISSUED" in str(err.value) and "PENDING_VALIDATION" in str(err.value)
@@ -109,7 +93,7 @@ def test_poll_until_times_out_with_last_value_and_never_overshoots():
 
 
 def test_aws_caller_retries_throttling_then_succeeds():
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     calls = []
 
     def method(**kwargs):
@@ -125,7 +109,7 @@ def test_aws_caller_retries_throttling_then_succeeds():
     assert len(clock.sleeps) == 2
 
 
-@pytest.mark.parametrize("exc", [client_error("PriorRequestNotComplete"), client_error("Whatever", 503),
+@pytest.mark.parametrize("exc", [client_error("PriorRequestNotComplete"), client_error("Whatever", status=503),
                                  EndpointConnectionError(endpoint_url="http://127.0.0.1:1")])
 def test_aws_caller_retries_transient(exc):
     outcomes = [exc, "done"]
@@ -136,13 +120,13 @@ def test_aws_caller_retries_transient(exc):
             raise item
         return item
 
-    caller = AwsCaller(clock=FakeClock())
+    caller = AwsCaller(clock=FakeClock(1000.0))
     assert caller(method) == "done"
     assert caller.retries == 1
 
 
 def test_aws_caller_does_not_retry_client_mistakes():
-    caller = AwsCaller(clock=FakeClock())
+    caller = AwsCaller(clock=FakeClock(1000.0))
 
     def method():
         raise client_error("InvalidArgument")
@@ -153,7 +137,7 @@ def test_aws_caller_does_not_retry_client_mistakes():
 
 
 def test_aws_caller_gives_up_after_max_attempts():
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     caller = AwsCaller(clock=clock, max_attempts=4)
 
     def method():

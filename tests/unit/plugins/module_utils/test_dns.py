@@ -34,21 +34,9 @@ from ansible_collections.linktrack.https.plugins.module_utils._dns import (
     parse_server,
     parse_servers,
 )
+from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock
 
 DIST = "d111111abcdef8.cloudfront.net"
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-        self.sleeps = []
-
-    def now(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 class FakeServer:

@@ -24,6 +24,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._iterable import (
     parse_host,
     verify,
 )
+from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock
 
 DOMAIN = "links.example.com"
 DIST = "d111111abcdef8.cloudfront.net"
@@ -46,19 +47,6 @@ def settings(**overrides):
     }
     params.update(overrides)
     return Settings.from_params(params)
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-        self.sleeps = []
-
-    def now(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 def answer(*values):

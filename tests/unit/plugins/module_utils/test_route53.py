@@ -27,10 +27,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._route53 import (
     common_ancestor,
     route53_order,
 )
-
-
-def client_error(code, status=400, op="Op"):
-    return ClientError({"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, op)
+from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock, client_error
 
 
 def _plain(name):
@@ -39,19 +36,6 @@ def _plain(name):
 
 def _order(name):
     return ".".join(reversed(_plain(name).split("."))) + "."
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-        self.sleeps = []
-
-    def now(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 class FakeRoute53:
@@ -127,7 +111,7 @@ class FakeRoute53:
         self._enter("get_hosted_zone", dict(Id=Id))
         zid = Id.split("/")[-1]
         if zid not in self.zones:
-            raise client_error("NoSuchHostedZone", 404)
+            raise client_error("NoSuchHostedZone", status=404)
         zone = self.zones[zid]
         return {"HostedZone": {"Id": "/hostedzone/" + zid, "Name": zone["name"] + ".", "Config": {"PrivateZone": zone["private"]}}}
 
@@ -532,7 +516,7 @@ def test_prior_request_not_complete_and_throttling_are_retried(aws, codes):
 
 
 def test_other_errors_are_not_retried(aws):
-    aws.errors["change_resource_record_sets"] = [client_error("AccessDenied", 403)]
+    aws.errors["change_resource_record_sets"] = [client_error("AccessDenied", status=403)]
     with pytest.raises(ClientError):
         run(aws, records=[cname("links.example.com", DIST)])
     assert writes(aws) == 1

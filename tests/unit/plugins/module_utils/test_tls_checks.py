@@ -33,6 +33,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._tls import (
     validate_min_tls_version,
 )
 from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.tls_servers import ThrowawayCA
+from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -334,19 +335,6 @@ def test_summarize_failures_lists_every_failing_check():
 # ---------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self):
-        self.t = 100.0
-        self.sleeps = []
-
-    def now(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
-
-
 class FakeProber:
     """Answers from a script of results; each probe costs 0.5 s of fake time."""
 
@@ -371,7 +359,7 @@ def refused():
 
 
 def test_retries_until_every_check_passes():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     old_cert = facts(sha256_fingerprint=":".join(["CD"] * 32))
     prober = FakeProber(clock, [refused(), old_cert, facts()])
     check = TlsSniCheck(NAME, "d111.cloudfront.net", expected_certificate="AB" * 32, wait_timeout=60,
@@ -385,7 +373,7 @@ def test_retries_until_every_check_passes():
 
 
 def test_gives_up_at_the_deadline_with_the_last_result():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     prober = FakeProber(clock, [refused()])
     check = TlsSniCheck(NAME, "d111.cloudfront.net", wait_timeout=10, prober=prober, clock=clock)
     out = check.run()
@@ -401,7 +389,7 @@ def test_gives_up_at_the_deadline_with_the_last_result():
 
 
 def test_one_attempt_without_wait_timeout():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     prober = FakeProber(clock, [refused(), facts()])
     out = TlsSniCheck(NAME, prober=prober, clock=clock).run()
     assert out["attempts"] == 1 and clock.sleeps == []
@@ -411,7 +399,7 @@ def test_one_attempt_without_wait_timeout():
 
 
 def test_bad_input_is_refused_before_any_probe():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     prober = FakeProber(clock, [facts()])
     for kwargs, field in [
         (dict(port=70000), "port"),
