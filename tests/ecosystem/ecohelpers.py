@@ -75,7 +75,6 @@ def galaxy_meta():
     return load_yaml(os.path.join(ROOT, "galaxy.yml"))
 
 
-
 def module_names(collection_dir=ROOT):
     mdir = os.path.join(collection_dir, "plugins", "modules")
     if not os.path.isdir(mdir):

@@ -68,7 +68,6 @@ def run_sandbox(env, *args, timeout=90):
     return subprocess.run([sys.executable, SANDBOX_PY] + list(args), env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-
 def listening(port, host="127.0.0.1"):
     """True if something accepts TCP connections on ``port``."""
     try:
