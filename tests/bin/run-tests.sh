@@ -27,18 +27,20 @@ TEST_SANDBOX_PORT_BASE=${TEST_SANDBOX_PORT_BASE:-17000}
 declare -a PASSED=() FAILED=() SKIPPED=()
 hr() { printf '\n==== %s ====\n' "$*"; }
 
-sandbox_started=
+# Stages run in a pipeline (a subshell), so "this run started the sandbox" is a
+# file, not a variable: the EXIT trap of this shell must see it.
+SANDBOX_MARK=$LOGDIR/sandbox-started
+rm -f "$SANDBOX_MARK"
 sandbox_up() {
-  [ -n "$sandbox_started" ] && return 0
   SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
     "$VENV/bin/python" tests/sandbox/sandbox.py up || return 1
-  sandbox_started=1
+  touch "$SANDBOX_MARK"
 }
 sandbox_down() {
-  [ -n "$sandbox_started" ] || return 0
+  [ -e "$SANDBOX_MARK" ] || return 0
   SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
     "$VENV/bin/python" tests/sandbox/sandbox.py down
-  sandbox_started=
+  rm -f "$SANDBOX_MARK"
 }
 trap sandbox_down EXIT
 
