@@ -158,6 +158,12 @@ fi
 t0=$(date +%s)
 for s in "${stages[@]}"; do run_stage "$s"; done
 sandbox_down
+# make test must leave nothing running: check that the private sandbox is really down
+if SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
+    "$VENV/bin/python" tests/sandbox/sandbox.py status >/dev/null 2>&1; then
+  echo "run-tests: the test sandbox ($TEST_SANDBOX_DIR) is still running after the stages" >&2
+  FAILED+=("cleanup")
+fi
 hr "summary ($(( $(date +%s) - t0 ))s)"
 echo "passed stages:  ${PASSED[*]:-none}"
 echo "skipped stages: ${SKIPPED[*]:-none}"
