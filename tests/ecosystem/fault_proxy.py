@@ -10,19 +10,22 @@ to the emulator unchanged. Used to capture the real error messages the
 modules give in those cases (tests/ecosystem/test_troubleshooting.py), and to
 count the AWS requests of one run (``requests``), which the sandbox's own
 counters cannot tell apart when tests run in parallel.
+
+It is the reliability suite's fault proxy (tests/reliability/faultproxy.py)
+with its fault rate at 0 and these answers in its ``intercept`` and
+``rewrite`` hooks.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import http.client
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse
+import os
+import sys
 
-HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reliability"))
+import faultproxy  # noqa: E402  pylint: disable=wrong-import-position
 
 CNAME_ALREADY_EXISTS = (
     b'<?xml version="1.0"?>\n<ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">'
@@ -32,55 +35,25 @@ CNAME_ALREADY_EXISTS = (
 )
 
 
-class FaultProxy:
-    """Forwards to ``backend``; ``taken_aliases``, ``pending_domains`` and
-    ``failed_domains`` (sets of domain names) pick what is answered like AWS."""
+class FaultProxy(faultproxy.FaultProxy):
+    """Forwards to ``backend_url`` (started at once); ``taken_aliases``, ``pending_domains``
+    and ``failed_domains`` pick what is answered like AWS."""
 
     def __init__(self, backend_url):
-        self.backend = urlparse(backend_url)
+        super(FaultProxy, self).__init__(backend_url, rate=0.0)
         self.taken_aliases = set()
         self.pending_domains = set()
         self.failed_domains = {}  # domain -> FailureReason
         self.faults = []
-        self.requests = 0
-        self._lock = threading.Lock()
-        proxy = self
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _relay(self):
-                with proxy._lock:
-                    proxy.requests += 1
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_HEADERS]
-                answer = proxy.intercept(self.command, self.path, self.headers, body)
-                if answer is None:
-                    status, rheaders, rbody = proxy.forward(self.command, self.path, headers, body)
-                    rbody = proxy.rewrite(self.headers, rbody)
-                else:
-                    status, rheaders, rbody = answer
-                self.send_response(status)
-                for k, v in rheaders:
-                    if k.lower() not in HOP_HEADERS and k.lower() != "content-length":
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(rbody)))
-                self.end_headers()
-                self.wfile.write(rbody)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _relay
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    @property
+    def requests(self):
+        """AWS requests that reached the proxy."""
+        return self.stats()["requests"]
 
     def _note(self, what):
-        with self._lock:
+        with self.lock:
             self.faults.append(what)
 
     def intercept(self, method, path, headers, body):
@@ -115,19 +88,3 @@ class FaultProxy:
         else:
             return body
         return json.dumps(data).encode()
-
-    def forward(self, method, path, headers, body):
-        conn = http.client.HTTPConnection(self.backend.hostname, self.backend.port, timeout=60)
-        try:
-            conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-            for k, v in headers:
-                conn.putheader(k, v)
-            conn.endheaders(body)
-            resp = conn.getresponse()
-            return resp.status, resp.getheaders(), resp.read()
-        finally:
-            conn.close()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()

@@ -429,6 +429,16 @@ class FaultProxy:
         if self.thread is not None:
             self.thread.join(5)
 
+    # ---- hooks for subclasses: answers the emulator cannot give ------------
+
+    def intercept(self, method, path, headers, body):
+        """An answer ``(status, headers, body)`` to send instead of forwarding, or None; ``path`` has the query."""
+        return None
+
+    def rewrite(self, headers, body):
+        """The emulator's answer body as the client gets it; unchanged here."""
+        return body
+
     def __enter__(self):
         return self.start()
 
@@ -546,8 +556,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(*error_response(kind, service, protocol))
         if kind == "slow":
             time.sleep(proxy.slow_seconds)
+        answer = proxy.intercept(self.command, self.path, self.headers, body)
+        if answer is not None:
+            return self._send(*answer)
         try:
             status, headers, data = self._forward(body)
+            data = proxy.rewrite(self.headers, data)
         except (OSError, ValueError) as exc:
             with proxy.stats_.lock:
                 proxy.stats_.upstream_errors += 1
