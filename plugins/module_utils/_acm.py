@@ -399,25 +399,25 @@ class AcmCertificateManager:
     def _describe(self, arn):
         return self._call("describe_certificate", CertificateArn=arn)["Certificate"]
 
-    def _describe_or_none(self, arn):
+    @staticmethod
+    def _unless_gone(read, arn):
+        """``read(arn)``, or ``None`` when the certificate no longer exists."""
         try:
-            return self._describe(arn)
+            return read(arn)
         except Exception as exc:  # noqa: BLE001 - only "not found" is expected here
             if error_code(exc) == "ResourceNotFoundException":
                 return None
             raise
+
+    def _describe_or_none(self, arn):
+        return self._unless_gone(self._describe, arn)
 
     def _tags(self, arn):
         return tags_to_dict(self._call("list_tags_for_certificate", CertificateArn=arn).get("Tags"))
 
     def _tags_or_none(self, arn):
         """The certificate's tags, or ``None`` when it no longer exists."""
-        try:
-            return self._tags(arn)
-        except Exception as exc:  # noqa: BLE001 - only "not found" is expected here
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
+        return self._unless_gone(self._tags, arn)
 
     def _list(self, statuses, key_types):
         summaries = []

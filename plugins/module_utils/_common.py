@@ -65,6 +65,13 @@ class LinktrackError(Exception):
     def __str__(self):
         return self.message
 
+    def as_result(self):
+        """The failed result of a module that changes nothing: ``details``, then
+        ``failed``, ``msg``, ``field`` and ``changed: false``."""
+        result = dict(self.details)
+        result.update(failed=True, msg=self.message, field=self.field, changed=False)
+        return result
+
 
 # --------------------------------------------------------------------------
 # Host names

@@ -595,9 +595,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         result = checker.wait(p["name"], p["type"], p["values"], servers=servers, port=p["port"], timeout=p["timeout"],
                               mode=p["mode"], state=p["state"], match=p["match"])
     except LinktrackError as exc:
-        failed = dict(exc.details)
-        failed.update(failed=True, msg=exc.message, field=exc.field, changed=False)
-        return failed
+        return exc.as_result()
     result = dict(result)
     result["changed"] = False
     return result
@@ -733,9 +731,7 @@ def run_key_check_module(params, check_mode=False, diff=False, client_factory=No
         result = checker.check(p["server"], p["zone"], p["key_name"], p["key_algorithm"], p["key_secret"],
                                port=p["port"])
     except LinktrackError as exc:
-        failed = dict(exc.details)
-        failed.update(failed=True, msg=exc.message, field=exc.field, changed=False)
-        return failed
+        return exc.as_result()
     result = dict(result)
     result["changed"] = False
     return result

@@ -976,7 +976,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     try:
         settings = Settings.from_params(params)
     except LinktrackError as exc:
-        return dict(failed=True, msg=exc.message, field=exc.field, changed=False)
+        return exc.as_result()
     result = verify(settings)
     for line in result.pop("warnings"):
         if warn is not None:

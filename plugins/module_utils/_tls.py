@@ -878,9 +878,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         check = TlsSniCheck(**params)
         result = check.run()
     except LinktrackError as exc:
-        failed = dict(exc.details)
-        failed.update(failed=True, msg=exc.message, field=exc.field, changed=False)
-        return failed
+        return exc.as_result()
     if not result["passed"] and fail_on_error:
         result.update(failed=True, msg=check.failure_message(result), changed=False)
         return result
