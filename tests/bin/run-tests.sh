@@ -31,15 +31,18 @@ hr() { printf '\n==== %s ====\n' "$*"; }
 # file, not a variable: the EXIT trap of this shell must see it.
 SANDBOX_MARK=$LOGDIR/sandbox-started
 rm -f "$SANDBOX_MARK"
-sandbox_up() {
+# sandbox.py for the private test sandbox (its own ports and state directory)
+test_sandbox() {
   SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
-    "$VENV/bin/python" tests/sandbox/sandbox.py up || return 1
+    "$VENV/bin/python" tests/sandbox/sandbox.py "$@"
+}
+sandbox_up() {
+  test_sandbox up || return 1
   touch "$SANDBOX_MARK"
 }
 sandbox_down() {
   [ -e "$SANDBOX_MARK" ] || return 0
-  SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
-    "$VENV/bin/python" tests/sandbox/sandbox.py down
+  test_sandbox down
   rm -f "$SANDBOX_MARK"
 }
 trap sandbox_down EXIT
@@ -97,8 +100,7 @@ stage_docs() {
 
 write_integration_config() {
   local d=$1
-  SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
-    "$VENV/bin/python" tests/sandbox/sandbox.py env --format yaml > "$d/tests/integration/integration_config.yml"
+  test_sandbox env --format yaml > "$d/tests/integration/integration_config.yml"
 }
 
 stage_integration() {
@@ -159,8 +161,7 @@ t0=$(date +%s)
 for s in "${stages[@]}"; do run_stage "$s"; done
 sandbox_down
 # make test must leave nothing running: check that the private sandbox is really down
-if SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
-    "$VENV/bin/python" tests/sandbox/sandbox.py status >/dev/null 2>&1; then
+if test_sandbox status >/dev/null 2>&1; then
   echo "run-tests: the test sandbox ($TEST_SANDBOX_DIR) is still running after the stages" >&2
   FAILED+=("cleanup")
 fi

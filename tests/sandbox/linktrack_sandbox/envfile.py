@@ -11,11 +11,7 @@ but ``tests/sandbox`` on ``sys.path``.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
 import shlex
-import sys
-
-SANDBOX_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def read_env_file(path):
@@ -34,9 +30,3 @@ def read_env_file(path):
             parts = shlex.split(value)
             values[name.strip()] = parts[0] if parts else ""
     return values
-
-
-def importable():
-    """Put ``tests/sandbox`` on ``sys.path`` (for callers that found this file by path)."""
-    if SANDBOX_DIR not in sys.path:
-        sys.path.insert(0, SANDBOX_DIR)
