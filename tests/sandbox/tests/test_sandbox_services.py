@@ -9,6 +9,7 @@ __metaclass__ = type
 import json
 import os
 import ssl
+import threading
 import time
 import urllib.request
 import uuid
@@ -96,6 +97,29 @@ def test_request_after_delete_with_the_same_token_makes_a_new_certificate(aws, s
     second = acm.request_certificate(DomainName="again.example.com", ValidationMethod="DNS", IdempotencyToken=token)["CertificateArn"]
     assert second != first
     assert acm.request_certificate(DomainName="again.example.com", ValidationMethod="DNS", IdempotencyToken=token)["CertificateArn"] == second
+
+
+def test_requests_at_once_with_one_token_make_one_certificate(aws, sandbox):  # pylint: disable=unused-argument
+    """ACM issues one certificate per token; moto 5.2 alone made one per request when they overlapped."""
+    clients = [aws("acm") for _ in range(8)]
+    domain = _unique("token")
+    token = uuid.uuid4().hex[:32]
+    start = threading.Barrier(len(clients))
+    arns = []
+
+    def request(acm):
+        start.wait(timeout=10)
+        arns.append(acm.request_certificate(DomainName=domain, ValidationMethod="DNS", IdempotencyToken=token)["CertificateArn"])
+
+    threads = [threading.Thread(target=request, args=(acm,)) for acm in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    listed = [c["CertificateArn"] for c in clients[0].list_certificates()["CertificateSummaryList"] if c["DomainName"] == domain]
+    assert len(arns) == len(clients)
+    assert len(set(arns)) == 1, arns
+    assert listed == arns[:1]
 
 
 def test_edge_presents_the_distributions_acm_certificate_by_sni(aws, sandbox, link_domain):
