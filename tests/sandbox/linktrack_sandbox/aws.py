@@ -224,6 +224,38 @@ class SandboxAwsApp:
         return result
 
 
+def serialize_token_creates():
+    """Make moto's create-once-per-token calls atomic, as AWS documents them.
+
+    ACM issues one certificate per ``IdempotencyToken``, CloudFront one
+    distribution per ``CallerReference``. moto checks the token, then creates
+    the resource, then records it, in whichever server thread took the request:
+    ACM's certificate generation (a key and a signature) takes milliseconds, so
+    two requests at once with one token made two certificates (8 threads at
+    once gave 8 ARNs). Each of the two calls now runs under a lock of its own.
+    """
+    # pylint: disable=import-outside-toplevel
+    from moto.acm.models import AWSCertificateManagerBackend
+    from moto.cloudfront.models import CloudFrontBackend
+    for cls, name in ((AWSCertificateManagerBackend, "request_certificate"),
+                      (CloudFrontBackend, "create_distribution_with_tags")):
+        method = getattr(cls, name)
+        if not getattr(method, "sandbox_locked", False):
+            setattr(cls, name, _locked(method))
+
+
+def _locked(method):
+    lock = threading.Lock()
+
+    def call(self, *args, **kwargs):
+        with lock:
+            return method(self, *args, **kwargs)
+    call.__name__ = method.__name__
+    call.__doc__ = method.__doc__
+    call.sandbox_locked = True
+    return call
+
+
 def create_zone(zone, zone_id, account_id):
     """Create the sandbox's public hosted zone in moto, with a fixed id."""
     # pylint: disable=import-outside-toplevel
@@ -244,6 +276,7 @@ def build(config, generation):
     from moto.moto_api._internal.models import moto_api_backend
     from moto.server import DomainDispatcherApplication, create_backend_app
 
+    serialize_token_creates()
     moto_app = DomainDispatcherApplication(create_backend_app)
 
     def reset():

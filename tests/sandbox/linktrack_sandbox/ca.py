@@ -15,7 +15,6 @@ import datetime
 import ipaddress
 import os
 import re
-import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -169,17 +168,3 @@ def patch_moto_acm(sandbox_ca):
         return arn if arn in self._certificates else None  # pylint: disable=protected-access
 
     acm_models.AWSCertificateManagerBackend._get_arn_from_idempotency_token = _get_arn_from_idempotency_token
-
-    # ACM promises one certificate per idempotency token. moto looks the token
-    # up, then makes the certificate (a key and a signature: milliseconds),
-    # then records the token, all in whichever server thread took the request,
-    # so two requests at once with one token got two certificates. Serialize
-    # RequestCertificate, so that the token holds as it does in ACM.
-    original_request = acm_models.AWSCertificateManagerBackend.request_certificate
-    request_lock = threading.Lock()
-
-    def request_certificate(self, *args, **kwargs):
-        with request_lock:
-            return original_request(self, *args, **kwargs)
-
-    acm_models.AWSCertificateManagerBackend.request_certificate = request_certificate

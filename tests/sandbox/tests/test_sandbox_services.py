@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import functools
 import json
 import os
 import ssl
@@ -14,6 +15,7 @@ import time
 import urllib.request
 import uuid
 
+import botocore.exceptions
 import dns.flags
 import dns.message
 import dns.query
@@ -99,27 +101,53 @@ def test_request_after_delete_with_the_same_token_makes_a_new_certificate(aws, s
     assert acm.request_certificate(DomainName="again.example.com", ValidationMethod="DNS", IdempotencyToken=token)["CertificateArn"] == second
 
 
-def test_requests_at_once_with_one_token_make_one_certificate(aws, sandbox):  # pylint: disable=unused-argument
-    """ACM issues one certificate per token; moto 5.2 alone made one per request when they overlapped."""
-    clients = [aws("acm") for _ in range(8)]
-    domain = _unique("token")
-    token = uuid.uuid4().hex[:32]
-    start = threading.Barrier(len(clients))
-    arns = []
+def _at_once(calls):
+    """Run the calls in threads released together; (results, error codes)."""
+    start = threading.Barrier(len(calls))
+    results, codes = [], []
 
-    def request(acm):
+    def run(call):
         start.wait(timeout=10)
-        arns.append(acm.request_certificate(DomainName=domain, ValidationMethod="DNS", IdempotencyToken=token)["CertificateArn"])
+        try:
+            results.append(call())
+        except botocore.exceptions.ClientError as exc:
+            codes.append(exc.response["Error"]["Code"])
 
-    threads = [threading.Thread(target=request, args=(acm,)) for acm in clients]
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return results, codes
+
+
+def test_requests_at_once_with_one_token_make_one_certificate(aws, sandbox):  # pylint: disable=unused-argument
+    """ACM issues one certificate per token; moto 5.2 alone made one per request when they overlapped (8 of 8)."""
+    clients = [aws("acm") for _ in range(8)]
+    domain = _unique("token")
+    token = uuid.uuid4().hex[:32]
+    arns, codes = _at_once([functools.partial(acm.request_certificate, DomainName=domain, ValidationMethod="DNS",
+                                              IdempotencyToken=token) for acm in clients])
+    arns = [answer["CertificateArn"] for answer in arns]
     listed = [c["CertificateArn"] for c in clients[0].list_certificates()["CertificateSummaryList"] if c["DomainName"] == domain]
+    assert codes == []
     assert len(arns) == len(clients)
     assert len(set(arns)) == 1, arns
     assert listed == arns[:1]
+
+
+def test_creates_at_once_with_one_caller_reference_make_one_distribution(aws, sandbox):  # pylint: disable=unused-argument
+    """CloudFront makes one distribution per CallerReference; the others get DistributionAlreadyExists."""
+    arn, _status = _issued_certificate(aws("acm"), _unique("ref"))
+    clients = [aws("cloudfront") for _ in range(8)]
+    alias = _unique("ref")
+    config = testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn)
+    made, codes = _at_once([functools.partial(cf.create_distribution, DistributionConfig=config) for cf in clients])
+    listed = [d["Id"] for d in clients[0].list_distributions()["DistributionList"].get("Items", [])
+              if alias in d["Aliases"].get("Items", [])]
+    assert len(made) == 1, [d["Distribution"]["Id"] for d in made]
+    assert codes == ["DistributionAlreadyExists"] * (len(clients) - 1)
+    assert listed == [made[0]["Distribution"]["Id"]]
 
 
 def test_edge_presents_the_distributions_acm_certificate_by_sni(aws, sandbox, link_domain):
