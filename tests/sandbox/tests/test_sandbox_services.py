@@ -123,7 +123,7 @@ def _at_once(calls):
 
 def test_requests_at_once_with_one_token_make_one_certificate(aws, sandbox):  # pylint: disable=unused-argument
     """ACM issues one certificate per token; moto 5.2 alone made one per request when they overlapped (8 of 8)."""
-    clients = [aws("acm") for _ in range(8)]
+    clients = [aws("acm") for dummy in range(8)]
     domain = _unique("token")
     token = uuid.uuid4().hex[:32]
     arns, codes = _at_once([functools.partial(acm.request_certificate, DomainName=domain, ValidationMethod="DNS",
@@ -139,7 +139,7 @@ def test_requests_at_once_with_one_token_make_one_certificate(aws, sandbox):  # 
 def test_creates_at_once_with_one_caller_reference_make_one_distribution(aws, sandbox):  # pylint: disable=unused-argument
     """CloudFront makes one distribution per CallerReference; the others get DistributionAlreadyExists."""
     arn, _status = _issued_certificate(aws("acm"), _unique("ref"))
-    clients = [aws("cloudfront") for _ in range(8)]
+    clients = [aws("cloudfront") for dummy in range(8)]
     alias = _unique("ref")
     config = testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn)
     made, codes = _at_once([functools.partial(cf.create_distribution, DistributionConfig=config) for cf in clients])
