@@ -860,7 +860,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         manager = AcmCertificateManager(client_factory("acm"), caller, check_mode=check_mode)
         result = manager.run(spec)
     except (LinktrackError,) + _AWS_ERRORS as exc:
-        return failure_result(exc, {"retries": caller.retries, "aws_requests": caller.calls})
+        return failure_result(exc, {"retries": caller.retries, "aws_requests": caller.calls}, caller)
     diff_data = result.pop("diff")
     if diff:
         result["diff"] = diff_data

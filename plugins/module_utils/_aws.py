@@ -114,13 +114,15 @@ def new_caller(module=None):
     return AwsCaller()
 
 
-def failure_result(exc, result=None):
+def failure_result(exc, result=None, caller=None):
     """The failed result for an exception raised by module_utils code.
 
     ``LinktrackError``: its message, ``field`` and ``details``; an AWS error: its
-    code in the message and in ``error_code``; anything else: its type and text.
-    ``result`` holds the keys to return beside them (``retries``...). The dict
-    carries ``failed: true`` and ``msg``, as ``fail_json`` would make them.
+    code in the message and in ``error_code``; anything else: its type and
+    text. When ``caller`` (the module's ``AwsCaller``) gave up retrying the
+    error, the message says how many tries in how long. ``result`` holds the keys to return
+    beside them (``retries``...). The dict carries ``failed: true`` and ``msg``,
+    as ``fail_json`` would make them.
     """
     result = dict(result or {})
     if isinstance(exc, LinktrackError):
@@ -135,6 +137,9 @@ def failure_result(exc, result=None):
             result["error_code"] = code
         else:
             msg = "%s: %s" % (type(exc).__name__, exc)
+        note = caller.give_up_note(exc) if caller else ""
+        if note:
+            msg = msg.rstrip(". ") + note
     result.update(failed=True, msg=msg)
     return result
 

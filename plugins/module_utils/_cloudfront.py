@@ -1036,7 +1036,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     except Exception as exc:  # noqa: BLE001 - one failed result for every error
         result = dict(changed=False, retries=caller.retries, aws_requests=caller.calls)
         result.update(distribution.written if distribution else {})
-        return failure_result(exc, result)
+        return failure_result(exc, result, caller)
     diff_data = result.pop("diff")
     result.update(retries=caller.retries, aws_requests=caller.calls)
     if diff:

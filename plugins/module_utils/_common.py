@@ -261,7 +261,9 @@ class AwsCaller:
     Retries throttling, ``PriorRequestNotComplete``, HTTP 5xx and dropped
     connections, up to ``max_attempts`` tries or ``max_elapsed`` seconds.
     Counts the retries it made in ``self.retries`` so modules can report them.
-    ``extra_codes`` adds error codes a caller wants retried too.
+    ``extra_codes`` adds error codes a caller wants retried too. When it stops
+    retrying a retryable error, ``self.gave_up`` holds that error, the attempts
+    and the seconds spent, and ``give_up_note(exc)`` says so in one sentence.
     """
 
     def __init__(self, max_attempts=10, base_delay=0.5, max_delay=20.0, max_elapsed=300.0,
@@ -275,6 +277,7 @@ class AwsCaller:
         self.rng = rng or random.Random()
         self.retries = 0
         self.calls = 0
+        self.gave_up = None
 
     def _retryable(self, exc):
         if _TRANSIENT_EXCEPTIONS and isinstance(exc, _TRANSIENT_EXCEPTIONS):
@@ -299,11 +302,23 @@ class AwsCaller:
                     raise
                 elapsed = self.clock.now() - start
                 if attempt >= self.max_attempts or elapsed >= self.max_elapsed:
+                    self.gave_up = {"error": exc, "attempts": attempt, "seconds": elapsed}
                     raise
                 # "full jitter": a random sleep up to the exponential cap
                 cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
                 self.retries += 1
                 self.clock.sleep(self.rng.uniform(cap / 2.0, cap))
+
+    def give_up_note(self, exc):
+        """``'; the collection tried it N times in S s ...'`` when ``exc`` ended the retries; else ``''``.
+
+        botocore's own retries are off, so its message always says
+        "reached max retries: 0"; this sentence gives the real count.
+        """
+        if not self.gave_up or self.gave_up["error"] is not exc:
+            return ""
+        return "; the collection tried it %d times in %.0f s, with backoff, and gave up" % (
+            self.gave_up["attempts"], self.gave_up["seconds"])
 
 
 # --------------------------------------------------------------------------

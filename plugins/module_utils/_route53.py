@@ -882,5 +882,5 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         manager = Route53Records(client_factory("route53"), caller)
         result = manager.run(request, check_mode=check_mode).as_dict(diff=diff)
     except Exception as exc:  # noqa: BLE001 - one failed result for every error
-        return failure_result(exc, {"retries": caller.retries})
+        return failure_result(exc, {"retries": caller.retries}, caller)
     return dict(retries=caller.retries, **result)

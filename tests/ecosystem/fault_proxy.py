@@ -35,6 +35,11 @@ CNAME_ALREADY_EXISTS = (
 )
 
 
+def throttling_proxy(backend_url):
+    """A started proxy in front of ``backend_url`` that answers every request with ``Throttling``."""
+    return faultproxy.FaultProxy(backend_url, rate=1.0, kinds="throttling").start()
+
+
 class FaultProxy(faultproxy.FaultProxy):
     """Forwards to ``backend_url`` (started at once); ``taken_aliases``, ``pending_domains``
     and ``failed_domains`` pick what is answered like AWS."""

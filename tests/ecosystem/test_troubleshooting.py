@@ -9,7 +9,9 @@ playbook against the sandbox (one inventory host per failure): a wrong region,
 TSIG keys BIND refuses, a certificate stuck in PENDING_VALIDATION or FAILED
 with CAA_ERROR and an alias that CloudFront says is already taken (both
 answered like AWS by tests/ecosystem/fault_proxy.py, which the emulator cannot),
-manual DNS that never shows up, and inputs the preflight refuses. Each quoted
+manual DNS that never shows up, AWS throttling every request of one host (a
+second proxy, so the run's other hosts are not throttled), and inputs the
+preflight refuses. Each quoted
 message in the guide (a ```text block after an ``<!-- message: NAME -->``
 marker; ``<...>`` stands for a part that changes from run to run) must match
 the message of its failure.
@@ -28,7 +30,7 @@ import pytest
 import yaml
 
 from ecohelpers import ROOT, VENV_BIN, base_env, run
-from fault_proxy import FaultProxy
+from fault_proxy import FaultProxy, throttling_proxy
 
 GUIDE = os.path.join(ROOT, "docs", "troubleshooting.md")
 SETUP = os.path.join(ROOT, "playbooks", "setup_link_domain.yml")
@@ -78,6 +80,7 @@ def _scenarios(tag, sandbox_env):
         "alias-needs-route53": {"domain": d("aliasrfc"), "vars": {
             "link_domain_dns_provider": "rfc2136", "link_domain_dns_record_type": "alias"}},
         "bad-domain": {"domain": d("baddomain"), "vars": {"link_domain_name": "links..example.com"}},
+        "aws-throttled": {"domain": d("throttled"), "fault": "throttled"},
     }
 
 
@@ -88,6 +91,7 @@ def failures(sandbox_env, tmp_path_factory):
         pytest.skip("playbooks/setup_link_domain.yml is not there yet")
     work = tmp_path_factory.mktemp("troubleshooting")
     proxy = FaultProxy(sandbox_env["SANDBOX_AWS_ENDPOINT"])
+    throttled = throttling_proxy(sandbox_env["SANDBOX_AWS_ENDPOINT"])
     tag = "%x" % (os.getpid() & 0xfffff)
     scenarios = _scenarios(tag, sandbox_env)
     with open(SANDBOX_VARS) as f:
@@ -106,6 +110,8 @@ def failures(sandbox_env, tmp_path_factory):
             proxy.failed_domains[sc["domain"]] = "CAA_ERROR"
         elif sc.get("fault") == "cname":
             proxy.taken_aliases.add(sc["domain"])
+        elif sc.get("fault") == "throttled":
+            hosts[sc["domain"]]["link_domain_aws_endpoint_url"] = throttled.url
     (work / "hosts.yml").write_text(yaml.safe_dump({"tracking_domains": {"hosts": hosts}}))
     env = base_env(SANDBOX_ENV_FILE=os.environ["SANDBOX_ENV_FILE"], ANSIBLE_STDOUT_CALLBACK="json",
                    ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".tmp", "collections"))
@@ -114,6 +120,7 @@ def failures(sandbox_env, tmp_path_factory):
                    env=env, check=False, timeout=600)
     finally:
         proxy.stop()
+        throttled.stop()
     out = json.loads(proc.stdout)
     messages = {}
     for play in out["plays"]:

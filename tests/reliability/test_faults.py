@@ -283,6 +283,8 @@ def test_hundred_percent_faults_fail_in_time_clearly_and_harmlessly(fault_runs, 
              "Connection was closed", "retries", "retried"]
     assert any(k in message for k in known), "the message does not say what AWS answered: %r" % message
     assert result.get("retries", 0) >= 1, "the failed module made no retry: %r" % result
+    # botocore's part of the message says "reached max retries: 0" (its own retries are off); the collection's count follows
+    assert "; the collection tried it %d times in " % (result["retries"] + 1) in message, message
     # no partial damage: nothing reached the emulator, nothing exists for the domain
     assert run["proxy"]["passed"] == 0 and run["proxy"]["injected_total"] == run["proxy"]["requests"]
     for domain, provider in fault_runs["domains"]["hundred"].items():

@@ -13,7 +13,7 @@ import itertools
 import re
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ansible_collections.linktrack.https.plugins.module_utils._acm import (
     AcmCertificateManager,
@@ -22,6 +22,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._acm import (
     format_time,
     idempotency_token,
 )
+from ansible_collections.linktrack.https.plugins.module_utils._aws import failure_result
 from ansible_collections.linktrack.https.plugins.module_utils._common import AwsCaller, LinktrackError
 from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock, client_error
 
@@ -539,6 +540,40 @@ def test_throttling_then_success():
     assert result["aws_requests"] == 4
     assert fake.ops() == ["list_certificates", "list_certificates", "describe_certificate", "describe_certificate"]
     assert len(clock.sleeps) == 2
+
+
+def test_throttled_to_the_end_says_how_often_it_tried():
+    fake = FakeAcm()
+    fake.errors["list_certificates"] = [client_error("ThrottlingException", "Rate exceeded")] * 3
+    clock = FakeClock(1000.0)
+    caller = AwsCaller(clock=clock, max_attempts=3)
+    manager = AcmCertificateManager(fake, caller, clock=clock, utcnow=lambda: NOW)
+    with pytest.raises(ClientError) as err:
+        manager.run(build_spec(params()))
+    result = failure_result(err.value, {"retries": caller.retries}, caller)
+    assert result["failed"] and result["error_code"] == "ThrottlingException" and result["retries"] == 2
+    assert result["msg"] == (
+        "AWS answered ThrottlingException: An error occurred (ThrottlingException) when calling the Op operation: "
+        "Rate exceeded; the collection tried it 3 times in %.0f s, with backoff, and gave up" % sum(clock.sleeps))
+    # without the caller, or for an error it did not give up on, no such sentence
+    assert "tried it" not in failure_result(err.value)["msg"]
+    assert "tried it" not in failure_result(client_error("AccessDeniedException"), None, caller)["msg"]
+
+
+def test_unreachable_to_the_end_says_how_often_it_tried():
+    fake = FakeAcm()
+    fake.errors["list_certificates"] = [EndpointConnectionError(endpoint_url="https://acm.us-east-1.amazonaws.com/")] * 2
+    clock = FakeClock(1000.0)
+    caller = AwsCaller(clock=clock, max_attempts=2)
+    manager = AcmCertificateManager(fake, caller, clock=clock, utcnow=lambda: NOW)
+    with pytest.raises(EndpointConnectionError) as err:
+        manager.run(build_spec(params()))
+    result = failure_result(err.value, {"retries": caller.retries}, caller)
+    assert "error_code" not in result
+    # botocore's text ends in a quote, not a full stop: nothing is cut
+    assert result["msg"] == (
+        'EndpointConnectionError: Could not connect to the endpoint URL: "https://acm.us-east-1.amazonaws.com/"'
+        "; the collection tried it 2 times in %.0f s, with backoff, and gave up" % sum(clock.sleeps))
 
 
 def test_non_retryable_error_surfaces_at_once():

@@ -143,10 +143,47 @@ def test_aws_caller_gives_up_after_max_attempts():
     def method():
         raise client_error("Throttling")
 
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as err:
         caller(method)
     assert caller.retries == 3
     assert caller.calls == 4
+    assert caller.gave_up["error"] is err.value and caller.gave_up["attempts"] == 4
+    assert caller.give_up_note(err.value) == "; the collection tried it 4 times in %.0f s, with backoff, and gave up" % sum(clock.sleeps)
+
+
+def test_aws_caller_says_nothing_of_giving_up_on_an_error_it_did_not_retry():
+    caller = AwsCaller(clock=FakeClock(1000.0))
+    mistake = client_error("InvalidArgument")
+
+    def method():
+        raise mistake
+
+    with pytest.raises(ClientError):
+        caller(method)
+    assert caller.gave_up is None
+    assert caller.give_up_note(mistake) == ""
+
+
+class FixedRandom:
+    """``uniform(a, b)`` is always ``b``: the longest backoff."""
+
+    def uniform(self, low, high):  # pylint: disable=unused-argument
+        return high
+
+
+def test_aws_caller_gives_up_at_the_deadline():
+    clock = FakeClock(1000.0)
+    caller = AwsCaller(clock=clock, max_attempts=100, base_delay=8.0, max_delay=8.0, max_elapsed=30.0,
+                       rng=FixedRandom())
+
+    def method():
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+    with pytest.raises(EndpointConnectionError) as err:
+        caller(method)
+    # sleeps of 8 s each: tries at 0, 8, 16, 24 and 32 s; 32 is past the 30 s deadline
+    assert caller.calls == 5 and caller.retries == 4
+    assert caller.give_up_note(err.value) == "; the collection tried it 5 times in 32 s, with backoff, and gave up"
 
 
 def test_differences_drive_changed_list_and_diff():
