@@ -120,9 +120,9 @@ def failure_result(exc, result=None, caller=None):
     ``LinktrackError``: its message, ``field`` and ``details``; an AWS error: its
     code in the message and in ``error_code``; anything else: its type and
     text. When ``caller`` (the module's ``AwsCaller``) gave up retrying the
-    error, the message says how many tries in how long. ``result`` holds the keys to return
-    beside them (``retries``...). The dict carries ``failed: true`` and ``msg``,
-    as ``fail_json`` would make them.
+    error, the message ends with how many tries in how long. ``result`` holds
+    the keys to return beside them (``retries``...). The dict carries
+    ``failed: true`` and ``msg``, as ``fail_json`` would make them.
     """
     result = dict(result or {})
     if isinstance(exc, LinktrackError):

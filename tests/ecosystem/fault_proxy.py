@@ -36,7 +36,7 @@ CNAME_ALREADY_EXISTS = (
 
 
 def throttling_proxy(backend_url):
-    """A started proxy in front of ``backend_url`` that answers every request with ``Throttling``."""
+    """A started proxy in front of ``backend_url`` that answers every request with AWS's throttling error."""
     return faultproxy.FaultProxy(backend_url, rate=1.0, kinds="throttling").start()
 
 

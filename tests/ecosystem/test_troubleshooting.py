@@ -9,12 +9,11 @@ playbook against the sandbox (one inventory host per failure): a wrong region,
 TSIG keys BIND refuses, a certificate stuck in PENDING_VALIDATION or FAILED
 with CAA_ERROR and an alias that CloudFront says is already taken (both
 answered like AWS by tests/ecosystem/fault_proxy.py, which the emulator cannot),
-manual DNS that never shows up, AWS throttling every request of one host (a
-second proxy, so the run's other hosts are not throttled), and inputs the
-preflight refuses. Each quoted
-message in the guide (a ```text block after an ``<!-- message: NAME -->``
-marker; ``<...>`` stands for a part that changes from run to run) must match
-the message of its failure.
+manual DNS that never shows up, inputs the preflight refuses, and AWS
+throttling every request of one host (through a second proxy, so the other
+hosts are not throttled). Each quoted message in the guide (a ```text block
+after an ``<!-- message: NAME -->`` marker; ``<...>`` stands for a part that
+changes from run to run) must match the message of its failure.
 """
 
 from __future__ import absolute_import, division, print_function
