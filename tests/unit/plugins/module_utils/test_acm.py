@@ -542,33 +542,34 @@ def test_throttling_then_success():
     assert len(clock.sleeps) == 2
 
 
-def test_throttled_to_the_end_says_how_often_it_tried():
+def _given_up(error, attempts):
+    """Every ListCertificates call raises ``error``; the caller gives up after ``attempts``.
+
+    Returns (the exception, the failed result, the clock, the caller).
+    """
     fake = FakeAcm()
-    fake.errors["list_certificates"] = [client_error("ThrottlingException", "Rate exceeded")] * 3
+    fake.errors["list_certificates"] = [error] * attempts
     clock = FakeClock(1000.0)
-    caller = AwsCaller(clock=clock, max_attempts=3)
+    caller = AwsCaller(clock=clock, max_attempts=attempts)
     manager = AcmCertificateManager(fake, caller, clock=clock, utcnow=lambda: NOW)
-    with pytest.raises(ClientError) as err:
+    with pytest.raises(type(error)) as err:
         manager.run(build_spec(params()))
-    result = failure_result(err.value, {"retries": caller.retries}, caller)
+    return err.value, failure_result(err.value, {"retries": caller.retries}, caller), clock, caller
+
+
+def test_throttled_to_the_end_says_how_often_it_tried():
+    exc, result, clock, caller = _given_up(client_error("ThrottlingException", "Rate exceeded"), 3)
     assert result["failed"] and result["error_code"] == "ThrottlingException" and result["retries"] == 2
     assert result["msg"] == (
         "AWS answered ThrottlingException: An error occurred (ThrottlingException) when calling the Op operation: "
         "Rate exceeded; the collection tried it 3 times in %.0f s, with backoff, and gave up" % sum(clock.sleeps))
     # without the caller, or for an error it did not give up on, no such sentence
-    assert "tried it" not in failure_result(err.value)["msg"]
+    assert "tried it" not in failure_result(exc)["msg"]
     assert "tried it" not in failure_result(client_error("AccessDeniedException"), None, caller)["msg"]
 
 
 def test_unreachable_to_the_end_says_how_often_it_tried():
-    fake = FakeAcm()
-    fake.errors["list_certificates"] = [EndpointConnectionError(endpoint_url="https://acm.us-east-1.amazonaws.com/")] * 2
-    clock = FakeClock(1000.0)
-    caller = AwsCaller(clock=clock, max_attempts=2)
-    manager = AcmCertificateManager(fake, caller, clock=clock, utcnow=lambda: NOW)
-    with pytest.raises(EndpointConnectionError) as err:
-        manager.run(build_spec(params()))
-    result = failure_result(err.value, {"retries": caller.retries}, caller)
+    _exc, result, clock, _caller = _given_up(EndpointConnectionError(endpoint_url="https://acm.us-east-1.amazonaws.com/"), 2)
     assert "error_code" not in result
     # botocore's text ends in a quote, not a full stop: nothing is cut
     assert result["msg"] == (
