@@ -18,9 +18,9 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 # Nothing in the tests may reach real AWS: without an endpoint, boto3 fails on the closed network anyway.
 export AWS_EC2_METADATA_DISABLED=true
 
-LOGDIR=$ROOT/tests/output/run-tests
+LOGDIR=${RUN_TESTS_LOGDIR:-$ROOT/tests/output/run-tests}
 mkdir -p "$LOGDIR"
-TEST_SANDBOX_DIR=$ROOT/.tmp/test-sandbox
+TEST_SANDBOX_DIR=${TEST_SANDBOX_DIR:-$ROOT/.tmp/test-sandbox}
 export TEST_SANDBOX_ENV=$TEST_SANDBOX_DIR/sandbox.env
 TEST_SANDBOX_PORT_BASE=${TEST_SANDBOX_PORT_BASE:-17000}
 

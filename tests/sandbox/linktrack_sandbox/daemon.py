@@ -48,12 +48,13 @@ def run(config_path):  # pylint: disable=too-many-locals
     # pylint: disable=import-outside-toplevel
     from werkzeug.serving import make_server
     from moto.server import MotoRequestHandler
-    from . import aws, edge, origin, r53dns
+    from . import aws, edge, origin, r53dns, realism
     from .ca import SandboxCA, patch_moto_acm
     from .catalog import Catalog
 
     sandbox_ca = SandboxCA.load_or_create(files["ca_cert"], files["ca_key"])
     patch_moto_acm(sandbox_ca)
+    realism.install(config, {"config": config, "ca": sandbox_ca, "files": files})
     generation = aws.Generation()
     servers = []
     try:

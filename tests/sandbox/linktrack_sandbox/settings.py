@@ -14,6 +14,8 @@ import hashlib
 import os
 import re
 
+from . import realism
+
 HOST = "127.0.0.1"
 SANDBOX_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PORT_BASE = 15000
@@ -101,6 +103,10 @@ def from_environment(environ=None):
     state_dir = os.path.abspath(env.get("SANDBOX_STATE_DIR", "") or os.path.join(SANDBOX_DIR, ".state"))
     env_file = os.path.abspath(env.get("SANDBOX_ENV_FILE", "") or os.path.join(SANDBOX_DIR, "sandbox.env"))
     zone = normalize_zone(env.get("SANDBOX_ZONE", "") or DEFAULT_ZONE)
+    try:
+        behaviour = realism.from_environment(env)
+    except realism.SettingsError as exc:
+        raise SettingsError(str(exc)) from None
     return {
         "host": HOST,
         "ports": ports,
@@ -111,6 +117,7 @@ def from_environment(environ=None):
         "zone_id": zone_id_for(zone),
         "account_id": ACCOUNT_ID,
         "region": REGION,
+        **behaviour,
     }
 
 
