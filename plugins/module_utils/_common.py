@@ -193,13 +193,54 @@ class Clock:
         time.sleep(seconds)
 
 
-def poll_until(check, timeout, what, clock=None, first_delay=1.0, max_delay=30.0, factor=1.6):
+def format_duration(seconds):
+    """``'45s'``, ``'3m10s'``, ``'40m'``: how a wait is shown to the person watching."""
+    seconds = int(round(max(0.0, seconds)))
+    minutes, rest = divmod(seconds, 60)
+    if not minutes:
+        return "%ds" % rest
+    return "%dm" % minutes if not rest else "%dm%02ds" % (minutes, rest)
+
+
+class Progress:
+    """Where a module reports its waits: one live line per poll, and the history for the result.
+
+    ``report`` is a callable that takes one line of text (the action plugin
+    displays it at the default verbosity while the task runs), or ``None``
+    (a module process can only return the history). ``subject`` starts every
+    line, for example the tracking domain. ``history`` holds one entry per poll
+    (``what``, ``state``, ``elapsed``, ``timeout``), at most ``limit`` of them:
+    the first ones and the latest.
+    """
+
+    def __init__(self, report=None, subject="", limit=200):
+        self.report = report
+        self.subject = subject
+        self.limit = limit
+        self.history = []
+        self.dropped = 0
+
+    def poll(self, what, state, elapsed, timeout, done=False):
+        entry = {"what": what, "state": str(state), "elapsed": round(elapsed, 1), "timeout": timeout, "done": bool(done)}
+        if len(self.history) >= self.limit:
+            # keep the start of the wait and the latest polls
+            del self.history[self.limit // 2]
+            self.dropped += 1
+        self.history.append(entry)
+        if self.report is not None:
+            line = "%s, %s of %s" % (" ".join(str(part) for part in (what, state) if part != ""),
+                                     format_duration(elapsed), format_duration(timeout))
+            self.report("%s: %s" % (self.subject, line) if self.subject else line)
+
+
+def poll_until(check, timeout, what, clock=None, first_delay=1.0, max_delay=30.0, factor=1.6, progress=None, label=None):
     """Call ``check()`` until it returns ``(True, value)`` or ``timeout`` passes.
 
     ``check`` returns ``(done, value)``. Sleeps grow from ``first_delay`` by
     ``factor`` up to ``max_delay`` and never overshoot the deadline. Returns
     ``(value, waited_seconds)``. On timeout raises ``LinktrackError`` saying
-    what was awaited and the last value seen.
+    what was awaited and the last value seen. With a ``Progress``, every poll
+    is reported as ``label`` (default ``what``) and the value seen.
     """
     clock = clock or Clock()
     start = clock.now()
@@ -208,6 +249,9 @@ def poll_until(check, timeout, what, clock=None, first_delay=1.0, max_delay=30.0
     while True:
         done, value = check()
         now = clock.now()
+        if progress is not None:
+            progress.poll(label or what, value if not isinstance(value, (dict, list)) else ("done" if done else "waiting"),
+                          now - start, timeout, done=done)
         if done:
             return value, round(now - start, 3)
         if now >= deadline:

@@ -15,6 +15,8 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     AwsCaller,
     Differences,
     LinktrackError,
+    Progress,
+    format_duration,
     normalize_domain,
     poll_until,
     positive_number,
@@ -81,6 +83,36 @@ def test_poll_until_grows_sleeps_and_returns_waited():
     assert value == "Deployed"
     assert clock.sleeps == [1, 2, 4, 5]
     assert waited == 12
+
+
+def test_poll_until_reports_each_poll_as_a_line_and_in_the_history():
+    clock = FakeClock(1000.0)
+    lines = []
+    progress = Progress(report=lines.append, subject="links.example.com")
+    answers = iter([(False, "InProgress")] * 2 + [(True, "Deployed")])
+    poll_until(lambda: next(answers), 2400, "deployment", clock=clock, first_delay=100, factor=1.9, max_delay=1000,
+               progress=progress, label="distribution E2ABC")
+    assert lines == [
+        "links.example.com: distribution E2ABC InProgress, 0s of 40m",
+        "links.example.com: distribution E2ABC InProgress, 1m40s of 40m",
+        "links.example.com: distribution E2ABC Deployed, 4m50s of 40m",
+    ]
+    assert [(h["state"], h["elapsed"], h["done"]) for h in progress.history] == [
+        ("InProgress", 0.0, False), ("InProgress", 100.0, False), ("Deployed", 290.0, True)]
+    assert all(h["timeout"] == 2400 and h["what"] == "distribution E2ABC" for h in progress.history)
+
+
+def test_progress_history_keeps_the_start_and_the_latest_polls():
+    progress = Progress(limit=4)
+    for second in range(10):
+        progress.poll("wait", "PENDING", second, 60)
+    assert [h["elapsed"] for h in progress.history] == [0, 1, 8, 9]
+    assert progress.dropped == 6
+
+
+@pytest.mark.parametrize("seconds, text", [(0, "0s"), (59.4, "59s"), (60, "1m"), (190, "3m10s"), (2400, "40m")])
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text
 
 
 def test_poll_until_times_out_with_last_value_and_never_overshoots():
