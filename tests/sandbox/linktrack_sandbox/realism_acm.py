@@ -2,11 +2,454 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""acm: AWS's behaviour in the emulator (see realism.py)."""
+"""acm: AWS's behaviour in the emulator (see realism.py).
+
+Patches moto's ACM in the daemon process so that an AMAZON_ISSUED certificate
+behaves as ACM documents it (tests/sandbox/README.md, "AWS's behaviour", lists
+each rule with its source):
+
+1. unknown for ``acm_unknown`` after RequestCertificate: DescribeCertificate,
+   GetCertificate and ListTagsForCertificate answer ResourceNotFoundException,
+   ListCertificates leaves it out ("there is a delay of several seconds before
+   you can retrieve information about the new certificate", RequestCertificate
+   API reference). The edge stand-in reads moto's backend directly and still
+   sees it;
+2. ``DomainValidationOptions[].ResourceRecord`` only ``acm_records`` after the
+   request (aws-cdk 18033: the options come first, their records later);
+3. one validation CNAME per name, derived from the account and the name, so
+   certificates for one name share it (ACM DNS validation guide);
+4. ISSUED only ``acm_issue_after_dns`` after every name's validation CNAME was
+   first seen right on the sandbox's authoritative name servers (BIND and the
+   Route 53 stand-in, asked directly), checked lazily when the certificate is
+   read, at most every ``PROBE_INTERVAL`` per certificate;
+5. VALIDATION_TIMED_OUT when not every record answered by ``acm_validation_timeout``;
+6. FAILED with FailureReason CAA_ERROR when, at issue time, the closest CAA
+   record set of a name allows none of Amazon's CAs (ACM guide "Set up CAA");
+7. InUseBy: the CloudFront distributions whose ViewerCertificate names the
+   certificate, and a deleted one for ``acm_in_use_linger`` after its deletion
+   (terraform-provider-aws 3866, PR 3868; serverless-domain-manager 32);
+   DeleteCertificate answers ResourceInUseException while InUseBy is not empty;
+8. ``ManagedBy`` from RequestCertificate's ManagedBy parameter (CLOUDFRONT);
+9. ListCertificates without ``Includes.keyTypes`` lists only RSA_1024 and
+   RSA_2048 certificates (Filters API reference).
+Also: GetCertificate of a certificate that is not ISSUED answers
+RequestInProgressException (GetCertificate API reference), and a certificate
+that is not ISSUED has no Serial, NotBefore, NotAfter or IssuedAt.
+"""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
+
+import hashlib
+import logging
+import threading
+import time
+
+_LOG = logging.getLogger("sandbox.realism.acm")
+
+PROBE_INTERVAL = 0.25
+DNS_TIMEOUT = 0.5
+DEFAULT_KEY_TYPES = ("RSA_1024", "RSA_2048")
+AMAZON_CAA_DOMAINS = ("amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com")
+_NOT_ISSUED_FIELDS = ("Serial", "NotBefore", "NotAfter", "IssuedAt")
+_ATTR = "sandbox_realism"
+_MARK = "sandbox_realism_acm"
+# RequestCertificate's parameters that moto's backend call does not take, for the thread serving the request.
+_REQUEST = threading.local()
+
+
+def normalize(name):
+    return name.strip().lower().rstrip(".")
+
+
+def validation_base(name):
+    """The name whose validation record covers ``name``: a wildcard's is the name without ``*.``."""
+    name = normalize(name)
+    return name[2:] if name.startswith("*.") else name
+
+
+def validation_record(account_id, name):
+    """The (record name, CNAME value) ACM gives ``name`` in ``account_id``: the same for every certificate with that name.
+
+    ACM's shape: ``_<32 hex>.<name>.`` CNAME ``_<32 hex>.<10 letters>.acm-validations.aws.``
+    (DNS validation, ACM User Guide). The hex strings come from a hash of the
+    account and the name here.
+    """
+    base = validation_base(name)
+    digest = hashlib.sha256(("%s\0%s" % (account_id, base)).encode("utf-8")).digest()
+    value_digest = hashlib.sha256(b"value\0" + digest).digest()
+    letters = "".join(chr(ord("a") + byte % 26) for byte in value_digest[16:26])
+    return "_%s.%s." % (digest[:16].hex(), base), "_%s.%s.acm-validations.aws." % (value_digest[:16].hex(), letters)
+
+
+class CertState:
+    """What the realistic ACM knows of one requested certificate. Guarded by ``lock``."""
+
+    def __init__(self, requested):
+        self.lock = threading.Lock()
+        self.requested = requested
+        self.last_probe = None
+        self.seen = {}          # validation record name -> when first seen right
+        self.outcome = None     # None (pending), "ISSUED", "FAILED", "VALIDATION_TIMED_OUT"
+        self.decided = None
+        self.caa_failed = set()  # names whose CAA allows no Amazon CA
+        self.managed_by = None
+
+
+class Dns:
+    """Direct questions to the sandbox's authoritative name servers (no system resolver)."""
+
+    def __init__(self, host, ports, timeout=DNS_TIMEOUT):
+        self.host = host
+        self.ports = list(ports)
+        self.timeout = timeout
+
+    def rrsets(self, name, rdtype):
+        """The answer RRsets of type ``rdtype`` for ``name`` from every server that answers NOERROR."""
+        # pylint: disable=import-outside-toplevel
+        import dns.exception
+        import dns.flags
+        import dns.message
+        import dns.name
+        import dns.query
+        import dns.rcode
+        import dns.rdataclass
+        import dns.rdatatype
+        qname = dns.name.from_text(name if name.endswith(".") else name + ".")
+        kind = dns.rdatatype.from_text(rdtype)
+        found = []
+        for port in self.ports:
+            query = dns.message.make_query(qname, kind)
+            try:
+                response = dns.query.udp(query, self.host, port=port, timeout=self.timeout)
+                if response.flags & dns.flags.TC:
+                    response = dns.query.tcp(query, self.host, port=port, timeout=self.timeout)
+            except (dns.exception.DNSException, OSError) as exc:
+                _LOG.debug("%s %s on port %s: %s", name, rdtype, port, exc)
+                continue
+            if response.rcode() != dns.rcode.NOERROR:
+                continue
+            rrset = response.get_rrset(response.answer, qname, dns.rdataclass.IN, kind)
+            if rrset:
+                found.append(rrset)
+        return found
+
+    def cname_is(self, name, value):
+        want = normalize(value)
+        return any(normalize(rdata.target.to_text()) == want for rrset in self.rrsets(name, "CNAME") for rdata in rrset)
+
+    def caa_allows_amazon(self, name):
+        """RFC 8659 lookup: the closest CAA set on ``name`` or a parent decides; no set at all allows every CA."""
+        wildcard = normalize(name).startswith("*.")
+        labels = validation_base(name).split(".")
+        for index in range(len(labels) - 1):
+            candidate = ".".join(labels[index:])
+            records = [rdata for rrset in self.rrsets(candidate, "CAA") for rdata in rrset]
+            if not records:
+                continue
+            tags = [(rdata.tag.decode("ascii", "replace").lower(), rdata.value.decode("utf-8", "replace")) for rdata in records]
+            relevant = [value for tag, value in tags if tag == "issuewild"] if wildcard else []
+            if not relevant:
+                relevant = [value for tag, value in tags if tag == "issue"]
+            if not relevant and not any(tag == "issuewild" for tag, _value in tags):
+                return True
+            return any(normalize(value.split(";", 1)[0]) in AMAZON_CAA_DOMAINS for value in relevant)
+        return True
+
+
+class AcmRealism:
+    """The rules above, around moto's CertBundle and backends. One per daemon."""
+
+    def __init__(self, windows, dns_client, clock=time.monotonic):
+        self.windows = windows
+        self.dns = dns_client
+        self.clock = clock
+
+    # ---- state -------------------------------------------------------------
+
+    @staticmethod
+    def state(bundle):
+        return getattr(bundle, _ATTR, None)
+
+    def hidden(self, bundle):
+        """True while a new certificate is still unknown to the API."""
+        state = self.state(bundle)
+        return state is not None and self.clock() < state.requested + self.windows.acm_unknown
+
+    def records_ready(self, state):
+        return self.clock() >= state.requested + self.windows.acm_records
+
+    @staticmethod
+    def names(bundle):
+        names = []
+        for name in ([bundle.common_name] if bundle.common_name else []) + list(bundle.sans):
+            if name not in names:
+                names.append(name)
+        return names
+
+    def records(self, bundle):
+        account = bundle.arn.split(":")[4]
+        return dict((name, validation_record(account, name)) for name in self.names(bundle))
+
+    # ---- status --------------------------------------------------------------
+
+    def evaluate(self, bundle):
+        """Move a PENDING_VALIDATION certificate on, from what DNS answers now. Thread-safe, throttled."""
+        state = self.state(bundle)
+        if state is None or bundle.status != "PENDING_VALIDATION":
+            return
+        with state.lock:
+            if state.outcome is not None:
+                bundle.status = state.outcome
+                return
+            now = self.clock()
+            if not self.records_ready(state):
+                return
+            if state.last_probe is not None and now - state.last_probe < PROBE_INTERVAL:
+                return
+            state.last_probe = now
+            wanted = dict(self.records(bundle).values())
+            for record_name, value in wanted.items():
+                if record_name not in state.seen and self.dns.cname_is(record_name, value):
+                    state.seen[record_name] = self.clock()
+                    _LOG.info("%s: validation record %s answers", bundle.arn, record_name)
+            now = self.clock()
+            if len(state.seen) == len(wanted):
+                if now >= max(state.seen.values()) + self.windows.acm_issue_after_dns:
+                    state.caa_failed = set(name for name in self.names(bundle) if not self.dns.caa_allows_amazon(name))
+                    self._decide(bundle, state, "FAILED" if state.caa_failed else "ISSUED")
+            elif now >= state.requested + self.windows.acm_validation_timeout:
+                self._decide(bundle, state, "VALIDATION_TIMED_OUT")
+
+    def _decide(self, bundle, state, outcome):
+        state.outcome = outcome
+        state.decided = self.clock()
+        bundle.status = outcome
+        _LOG.info("%s: %s%s", bundle.arn, outcome, " (CAA_ERROR: %s)" % ", ".join(sorted(state.caa_failed)) if state.caa_failed else "")
+
+    # ---- describe ------------------------------------------------------------
+
+    def reshape(self, bundle, described):
+        """DescribeCertificate's dict as ACM would answer it now."""
+        cert = described["Certificate"]
+        cert["InUseBy"] = self.in_use_by(bundle)
+        state = self.state(bundle)
+        if state is None:
+            return described
+        if state.managed_by:
+            cert["ManagedBy"] = state.managed_by
+        if bundle.status != "ISSUED":
+            for field in _NOT_ISSUED_FIELDS:
+                cert.pop(field, None)
+        if bundle.status == "FAILED" and state.caa_failed:
+            cert["FailureReason"] = "CAA_ERROR"
+        records = self.records(bundle)
+        ready = self.records_ready(state)
+        options = []
+        for name in self.names(bundle):
+            record_name, value = records[name]
+            option = {"DomainName": name, "ValidationDomain": name, "ValidationMethod": "DNS",
+                      "ValidationStatus": self._name_status(bundle, state, name, record_name)}
+            if ready:
+                option["ResourceRecord"] = {"Name": record_name, "Type": "CNAME", "Value": value}
+            options.append(option)
+        cert["DomainValidationOptions"] = options
+        return described
+
+    def _name_status(self, bundle, state, name, record_name):
+        if name in state.caa_failed:
+            return "FAILED"
+        seen = state.seen.get(record_name)
+        if bundle.status == "ISSUED" or (seen is not None and self.clock() >= seen + self.windows.acm_issue_after_dns):
+            return "SUCCESS"
+        if bundle.status in ("VALIDATION_TIMED_OUT", "FAILED"):
+            return "FAILED"
+        return "PENDING_VALIDATION"
+
+    # ---- in use --------------------------------------------------------------
+
+    def in_use_by(self, bundle):
+        """moto's own list, the distributions naming the certificate, and the lingering deleted ones."""
+        # pylint: disable=import-outside-toplevel
+        from moto.cloudfront.models import cloudfront_backends
+        users = list(bundle.in_use_by)
+        account = bundle.arn.split(":")[4]
+        try:
+            backend = cloudfront_backends[account]["aws"]
+        except KeyError:
+            return users
+        for dist in list(backend.distributions.values()):
+            if _certificate_of(dist) == bundle.arn and dist.arn not in users:
+                users.append(dist.arn)
+        now = self.clock()
+        for cert_arn, dist_arn, deleted in list(getattr(backend, "sandbox_deleted_users", [])):
+            if cert_arn == bundle.arn and now < deleted + self.windows.acm_in_use_linger and dist_arn not in users:
+                users.append(dist_arn)
+        return users
+
+
+def _certificate_of(dist):
+    try:
+        return dist.distribution_config.ViewerCertificate.acm_certificate_arn or None
+    except AttributeError:
+        return None
+
+
+def _error(code, message):
+    from moto.core.exceptions import AWSError  # pylint: disable=import-outside-toplevel
+    return AWSError(message, exception_type=code)
+
+
+def _wrap(cls, name, make):
+    """Replace ``cls.name`` by ``make(original)``, once (a second install leaves the first in place)."""
+    original = getattr(cls, name)
+    if getattr(original, _MARK, False):
+        return
+    wrapped = make(original)
+    wrapped.__name__ = original.__name__
+    wrapped.__doc__ = original.__doc__
+    setattr(wrapped, _MARK, True)
+    setattr(cls, name, wrapped)
 
 
 def install(windows, context):
     """Patch moto's acm backend with AWS's behaviour (see realism.py)."""
-    del windows, context
+    # pylint: disable=import-outside-toplevel
+    from moto.acm import models, responses
+    from moto.cloudfront.models import CloudFrontBackend
+    config = context["config"]
+    realism = AcmRealism(windows, Dns(config["host"], (config["ports"]["bind"], config["ports"]["r53dns"])))
+    context["acm_realism"] = realism
+    _patch_bundle(models.CertBundle, realism)
+    _patch_backend(models, realism)
+    _patch_responses(responses.AWSCertificateManagerResponse, models, realism)
+    _patch_cloudfront(CloudFrontBackend, realism)
+    return realism
+
+
+def _patch_bundle(bundle_cls, realism):
+    def make_check(original):
+        def check(self):
+            if realism.state(self) is None:
+                return original(self)
+            if self.status == "ISSUED":
+                # moto's own check, for expiry only (its timed ISSUED applies to PENDING_VALIDATION).
+                return original(self)
+            return realism.evaluate(self)
+        return check
+
+    def make_describe(original):
+        def describe(self):
+            return realism.reshape(self, original(self))
+        return describe
+    _wrap(bundle_cls, "check", make_check)
+    _wrap(bundle_cls, "describe", make_describe)
+
+
+def _patch_backend(models, realism):
+    backend_cls = models.AWSCertificateManagerBackend
+
+    def make_request(original):
+        def request_certificate(self, domain_name, idempotency_token, subject_alt_names, tags, *args, **kwargs):
+            known = set(self._certificates)  # pylint: disable=protected-access
+            arn = original(self, domain_name, idempotency_token, subject_alt_names, tags, *args, **kwargs)
+            bundle = self._certificates[arn]  # pylint: disable=protected-access
+            if arn not in known and bundle.type == "AMAZON_ISSUED" and realism.state(bundle) is None:
+                state = CertState(realism.clock())
+                state.managed_by = getattr(_REQUEST, "managed_by", None)
+                setattr(bundle, _ATTR, state)
+            return arn
+        return request_certificate
+
+    def make_list(original):
+        def list_certificates(self, statuses, includes):
+            includes = dict(includes or {})
+            includes.setdefault("keyTypes", list(DEFAULT_KEY_TYPES))
+            for bundle in original(self, statuses, includes):
+                if not realism.hidden(bundle):
+                    yield bundle
+        return list_certificates
+
+    def make_describe(original):
+        def describe_certificate(self, arn):
+            bundle = original(self, arn)
+            if realism.hidden(bundle):
+                raise models.CertificateNotFound(arn=arn, account_id=self.account_id)
+            return bundle
+        return describe_certificate
+
+    def make_delete(original):
+        def delete_certificate(self, arn):
+            bundle = self._certificates.get(arn)  # pylint: disable=protected-access
+            if bundle is not None:
+                users = realism.in_use_by(bundle)
+                if users:
+                    raise _error("ResourceInUseException", "Certificate %s in account %s is in use by %s." % (
+                        arn, self.account_id, ", ".join(users)))
+            return original(self, arn)
+        return delete_certificate
+
+    _wrap(backend_cls, "request_certificate", make_request)
+    _wrap(backend_cls, "list_certificates", make_list)
+    _wrap(backend_cls, "describe_certificate", make_describe)
+    _wrap(backend_cls, "delete_certificate", make_delete)
+
+
+def _patch_responses(response_cls, models, realism):
+    def visible(response):
+        """The bundle of the request's CertificateArn, or ResourceNotFoundException while it is unknown."""
+        arn = response._get_param("CertificateArn")  # pylint: disable=protected-access
+        backend = response.acm_backend
+        bundle = backend.get_certificate(arn) if arn else None
+        if bundle is not None and realism.hidden(bundle):
+            raise models.CertificateNotFound(arn=arn, account_id=backend.account_id)
+        return bundle
+
+    def make_get(original):
+        def get_certificate(self):
+            bundle = visible(self)
+            if bundle is not None and realism.state(bundle) is not None and bundle.status != "ISSUED":
+                raise _error("RequestInProgressException", "The certificate request is in process and the certificate "
+                             "in your account has not yet been issued.")
+            return original(self)
+        return get_certificate
+
+    def make_tags(original):
+        def list_tags_for_certificate(self):
+            visible(self)
+            return original(self)
+        return list_tags_for_certificate
+
+    def make_request(original):
+        def request_certificate(self):
+            managed_by = self._get_param("ManagedBy")  # pylint: disable=protected-access
+            if managed_by is not None and managed_by != "CLOUDFRONT":
+                raise _error("ValidationException", "Value '%s' at 'managedBy' failed to satisfy constraint: "
+                             "Member must satisfy enum value set: [CLOUDFRONT]" % managed_by)
+            _REQUEST.managed_by = managed_by
+            try:
+                return original(self)
+            finally:
+                _REQUEST.managed_by = None
+        return request_certificate
+
+    _wrap(response_cls, "get_certificate", make_get)
+    _wrap(response_cls, "list_tags_for_certificate", make_tags)
+    _wrap(response_cls, "request_certificate", make_request)
+
+
+def _patch_cloudfront(backend_cls, realism):
+    def make_delete(original):
+        def delete_distribution(self, distribution_id, *args, **kwargs):
+            dist = self.distributions.get(distribution_id)
+            cert_arn = _certificate_of(dist) if dist is not None else None
+            dist_arn = dist.arn if dist is not None else None
+            result = original(self, distribution_id, *args, **kwargs)
+            if cert_arn:
+                deleted = getattr(self, "sandbox_deleted_users", None)
+                if deleted is None:
+                    deleted = []
+                    self.sandbox_deleted_users = deleted
+                deleted.append((cert_arn, dist_arn, realism.clock()))
+            return result
+        return delete_distribution
+    _wrap(backend_cls, "delete_distribution", make_delete)
