@@ -210,13 +210,15 @@ class Progress:
     (a module process can only return the history). ``subject`` starts every
     line, for example the tracking domain. ``history`` holds one entry per poll
     (``what``, ``state``, ``elapsed``, ``timeout``), at most ``limit`` of them:
-    the first ones and the latest.
+    the first ones and the latest. With ``quiet_start``, a first poll that is
+    already done (nothing was awaited) is kept in the history but not shown.
     """
 
-    def __init__(self, report=None, subject="", limit=200):
+    def __init__(self, report=None, subject="", limit=200, quiet_start=False):
         self.report = report
         self.subject = subject
         self.limit = limit
+        self.quiet_start = quiet_start
         self.history = []
         self.dropped = 0
 
@@ -227,7 +229,7 @@ class Progress:
             del self.history[self.limit // 2]
             self.dropped += 1
         self.history.append(entry)
-        if self.report is not None:
+        if self.report is not None and not (self.quiet_start and done and len(self.history) == 1):
             line = "%s, %s of %s" % (" ".join(str(part) for part in (what, state) if part != ""),
                                      format_duration(elapsed), format_duration(timeout))
             self.report("%s: %s" % (self.subject, line) if self.subject else line)
