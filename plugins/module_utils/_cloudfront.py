@@ -32,6 +32,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Clock,
     Differences,
     LinktrackError,
+    Progress,
     error_code,
     normalize_domain,
     poll_until,
@@ -106,7 +107,16 @@ DISTRIBUTION_ID_RE = re.compile(r"^[A-Z0-9]{1,64}$")
 ALREADY_EXISTS_ID_RE = re.compile(r"Already exists:\s*([A-Z0-9]+)")
 
 STALE_ETAG_CODES = ("PreconditionFailed", "InvalidIfMatchVersion")
-MAX_CALLER_REFERENCES = 5
+# CreateDistribution answers DistributionAlreadyExists for any CallerReference
+# sent before, "regardless of the content", also once that distribution is
+# deleted (API reference, DistributionConfig.CallerReference; the message names
+# the old distribution: "... Already exists: E1SXXXXXXXXXX", aws-sdk-js-v3
+# #2618). So the reference carries the certificate's id: every setup and
+# teardown cycle of a domain gets a new certificate, hence a new reference,
+# while two runs of one cycle (a retried create, two setups at once) share the
+# reference and so the distribution. Within one reference the sequence moves on
+# (#2, #3...) only past references whose distribution no longer exists.
+MAX_CALLER_REFERENCES = 25
 
 
 # --------------------------------------------------------------------------
@@ -150,6 +160,7 @@ class DistributionSpec:
         self.wait = kwargs.get("wait", False)
         self.wait_timeout = kwargs.get("wait_timeout", 2400)
         self.force = kwargs.get("force", False)
+        self.take_over = kwargs.get("take_over", False)
 
     @property
     def origin_id(self):
@@ -157,7 +168,16 @@ class DistributionSpec:
 
     @property
     def caller_reference(self):
-        return CALLER_REFERENCE_PREFIX + self.domain_name
+        """The first CallerReference of this domain and certificate (see MAX_CALLER_REFERENCES)."""
+        reference = CALLER_REFERENCE_PREFIX + self.domain_name
+        if self.certificate_arn:
+            reference += ":" + self.certificate_arn.rsplit("/", 1)[-1]
+        return reference
+
+    def caller_references(self):
+        """The deterministic sequence of CallerReferences a create tries, in order."""
+        base = self.caller_reference
+        return [base] + ["%s#%d" % (base, n) for n in range(2, MAX_CALLER_REFERENCES + 1)]
 
     @classmethod
     def from_params(cls, params):
@@ -270,6 +290,7 @@ class DistributionSpec:
             wait=bool(p.get("wait", False)),
             wait_timeout=wait_timeout,
             force=bool(p.get("force", False)),
+            take_over=bool(p.get("take_over", False)),
         )
 
 
@@ -487,12 +508,48 @@ def owned_view(config, spec):
     return view
 
 
-def config_differences(current, spec):
-    """``Differences`` between a current DistributionConfig and the guide's, owned fields only."""
+# What a distribution made by someone else may carry that the guide's has not.
+# An update of such a distribution keeps them (see ``foreign_fields``) unless
+# the option ``take_over`` says to set the guide's values instead.
+PRESERVED_VIEW_FIELDS = ("WebACLId", "Logging.Enabled")
+
+
+def foreign_fields(config, spec):
+    """The parts of ``config`` beyond the guide's distribution, by name: an AWS WAF web ACL
+    (``WebACLId``), standard logging (``Logging``), origins other than ``spec``'s
+    (``Origins[ID]``), cache behaviours for other paths (``CacheBehaviors[PATH]``) and origin
+    groups (``OriginGroups[ID]``). Empty for a distribution as this module makes it."""
+    found = []
+    if config.get("WebACLId"):
+        found.append("WebACLId")
+    if (config.get("Logging") or {}).get("Enabled"):
+        found.append("Logging")
+    for origin in _list(config.get("Origins")):
+        if origin.get("Id") != spec.origin_id:
+            found.append("Origins[%s]" % origin.get("Id"))
+    for behavior in _list(config.get("CacheBehaviors")):
+        found.append("CacheBehaviors[%s]" % behavior.get("PathPattern"))
+    for group in _list(config.get("OriginGroups")):
+        found.append("OriginGroups[%s]" % group.get("Id"))
+    return found
+
+
+def config_differences(current, spec, preserve=False):
+    """``Differences`` between a current DistributionConfig and the guide's, owned fields only.
+
+    With ``preserve`` (a distribution someone else made), the web ACL, the
+    logging and the other origins are kept, so they are not compared; only the
+    presence of the guide's origin is.
+    """
     diffs = Differences()
     desired = dict(owned_view(desired_config(spec), spec))
     for field, before in owned_view(current, spec):
-        diffs.compare(field, before, desired[field])
+        after = desired[field]
+        if preserve and field in PRESERVED_VIEW_FIELDS:
+            continue
+        if preserve and field == "Origins.Ids":
+            after = _sorted(set(before) | set([spec.origin_id]))
+        diffs.compare(field, before, after)
     return diffs
 
 
@@ -527,15 +584,20 @@ def _referenced_origins(config):
     return refs
 
 
-def merged_config(current, spec):
+def merged_config(current, spec, preserve=False):
     """The DistributionConfig an update sends: the current one with every owned field set as desired.
 
     Members this module does not own (cache behaviours for other paths, geo
     restrictions, custom error responses, newer API members...) are kept.
+    With ``preserve`` (a distribution someone else made) the web ACL, the
+    logging and every other origin are kept too; the guide's origin is added
+    or set beside them.
     """
     desired = desired_config(spec, caller_reference=current.get("CallerReference"))
     new = copy.deepcopy(current)
     for key in OWNED_TOP_KEYS:
+        if preserve and key in ("WebACLId", "Logging") and key in current:
+            continue
         new[key] = desired[key]
     if spec.comment is not None or new.get("Comment") is None:
         new["Comment"] = desired["Comment"]
@@ -552,15 +614,22 @@ def merged_config(current, spec):
         for key, value in (old_origin.get("CustomOriginConfig") or {}).items():
             if key not in OWNED_CUSTOM_ORIGIN_KEYS:
                 origin["CustomOriginConfig"][key] = copy.deepcopy(value)
-    for where, origin_id in _referenced_origins(current):
-        if origin_id != spec.origin_id:
-            raise LinktrackError(
-                "The distribution's %s uses origin %r, which this module would remove (a link tracking "
-                "distribution has the one origin %s). Remove that %s in CloudFront first, or manage this "
-                "distribution some other way." % (where, origin_id, spec.origin_id, where),
-                field="origin_domain",
-            )
-    new["Origins"] = _items([origin])
+    if preserve:
+        # the guide's origin in its place (or last), every other origin as it is
+        origins = [origin if o.get("Id") == spec.origin_id else copy.deepcopy(o) for o in _list(current.get("Origins"))]
+        if old_origin is None:
+            origins.append(origin)
+        new["Origins"] = _items(origins)
+    else:
+        for where, origin_id in _referenced_origins(current):
+            if origin_id != spec.origin_id:
+                raise LinktrackError(
+                    "The distribution's %s uses origin %r, which this module would remove (a link tracking "
+                    "distribution has the one origin %s). Remove that %s in CloudFront first, or manage this "
+                    "distribution some other way." % (where, origin_id, spec.origin_id, where),
+                    field="origin_domain",
+                )
+        new["Origins"] = _items([origin])
 
     behavior = desired_default_cache_behavior(spec)
     for key, value in (current.get("DefaultCacheBehavior") or {}).items():
@@ -583,8 +652,9 @@ class LinkDistribution:
     """
 
     def __init__(self, client, caller, clock=None, page_size=None, update_attempts=4,
-                 first_poll_delay=5.0, max_poll_delay=60.0):
+                 first_poll_delay=5.0, max_poll_delay=60.0, progress=None):
         self.client = client
+        self.progress = progress
         self.call = caller
         self.clock = clock or Clock()
         self.page_size = page_size
@@ -654,7 +724,7 @@ class LinkDistribution:
             if spec.state == "present" and spec.domain_name not in aliases:
                 others = [s for s in self.list_by_alias(spec.domain_name) if s["Id"] != found["id"]]
                 if others:
-                    raise self._alias_conflict(spec, others[0], found["id"])
+                    raise self._alias_conflict(spec, others[0], found["id"], own_domain=found.get("domain_name"))
             return found
 
         matches = self.list_by_alias(spec.domain_name)
@@ -681,22 +751,36 @@ class LinkDistribution:
             "etag": etag,
         }
 
-    def _alias_conflict(self, spec, other, own_id=None, foreign=None):
+    def _alias_conflict(self, spec, other, own_id=None, foreign=None, own_domain=None):
         """The error for an alias that sits elsewhere. ``other``: a visible summary; ``foreign``: what
-        ListConflictingAliases said about a distribution in another account."""
+        ListConflictingAliases said about a distribution in another account; neither: CloudFront said
+        CNAMEAlreadyExists about a distribution this account cannot list."""
+        target = ("distribution %s" % own_id) if own_id else "a new distribution"
         if other:
-            what = "%s is already an alternate domain name (CNAME) of distribution %s (%s)" % (
+            what = "%s is already an alternate domain name (CNAME) of distribution %s (%s) in this account" % (
                 spec.domain_name, other["Id"], other.get("DomainName"))
-        elif foreign:
-            what = "%s is already an alternate domain name (CNAME) of distribution %s in account %s" % (
-                spec.domain_name, foreign.get("DistributionId"), foreign.get("AccountId"))
+            todo = ("Remove the alias from that distribution (or delete it with state: absent), or give its id as "
+                    "distribution_id to manage that one, and run again.")
         else:
-            what = ("%s is already an alternate domain name (CNAME) of a distribution this account cannot "
-                    "list, probably in another AWS account" % spec.domain_name)
+            if foreign:
+                what = "%s is already an alternate domain name (CNAME) of distribution %s in account %s" % (
+                    spec.domain_name, foreign.get("DistributionId"), foreign.get("AccountId"))
+            else:
+                what = ("%s is already an alternate domain name (CNAME) of a distribution this account cannot "
+                        "list, most likely in another AWS account" % spec.domain_name)
+            # CloudFront Developer Guide, "Move an alternate domain name" (alternate-domain-names-move):
+            # a TXT record _<alias> whose value is the target distribution's domain name proves control of
+            # the domain; AssociateAlias then moves the alias if the source distribution is in the same
+            # account or disabled, otherwise AWS Support moves it.
+            todo = ("Remove the alias from that distribution in its own account and run again, or move it here: "
+                    "publish the TXT record _%s with the value %s, then call AssociateAlias "
+                    "(aws cloudfront associate-alias --target-distribution-id %s --alias %s), which works once the "
+                    "other distribution is disabled; while it is enabled in another account, only AWS Support can "
+                    "move the alias (CloudFront Developer Guide, \"Move an alternate domain name\")." % (
+                        spec.domain_name, own_domain or "<the target distribution's domain name, dXXXX.cloudfront.net>",
+                        own_id or "<target distribution id>", spec.domain_name))
         return LinktrackError(
-            "domain_name: %s, so it cannot be added to %s. Nothing was changed. Remove the alias from that "
-            "distribution (or delete it with state: absent) and run again."
-            % (what, ("distribution %s" % own_id) if own_id else "a new distribution"),
+            "domain_name: %s, so it cannot be added to %s. Nothing was changed. %s" % (what, target, todo),
             field="domain_name",
             details={"conflicting_distribution": other["Id"] if other else (foreign or {}).get("DistributionId")},
         )
@@ -716,12 +800,21 @@ class LinkDistribution:
     # -- writing -----------------------------------------------------------
 
     def _create(self, spec):
-        """Create the distribution; returns the ``found`` dict of the new (or re-found) distribution."""
+        """Create the distribution; returns the ``found`` dict of the new (or re-found) distribution.
+
+        Tries the references of ``spec.caller_references()`` in order. A
+        reference whose distribution still exists gives that distribution
+        (an earlier create of this cycle whose answer was lost, or a run
+        racing this one); the next reference is tried only when the one
+        taken belongs to a distribution that is gone. Two distributions with
+        one alias cannot result: CloudFront refuses the second with
+        CNAMEAlreadyExists.
+        """
         tags = [{"Key": MANAGED_TAG_KEY, "Value": MANAGED_TAG_VALUE}]
         for key in sorted(spec.tags or {}):
             tags.append({"Key": key, "Value": spec.tags[key]})
-        for n in range(1, MAX_CALLER_REFERENCES + 1):
-            reference = spec.caller_reference + ("" if n == 1 else "#%d" % n)
+        references = spec.caller_references()
+        for reference in references:
             try:
                 response = self.call(
                     self.client.create_distribution_with_tags,
@@ -733,9 +826,9 @@ class LinkDistribution:
             except Exception as exc:  # noqa: BLE001
                 code = error_code(exc)
                 if code == "CNAMEAlreadyExists":
-                    raise self._alias_conflict(spec, None)
+                    raise self._alias_conflict(spec, self._conflict_owner(spec, None))
                 if code != "DistributionAlreadyExists":
-                    raise self._explain(exc)
+                    raise self._explain(exc, spec)
                 existing = self._recover_reference(spec, exc)
                 if existing is not None:
                     return existing, False
@@ -749,11 +842,11 @@ class LinkDistribution:
                 "status": dist.get("Status"),
                 "config": dist.get("DistributionConfig"),
                 "etag": response.get("ETag"),
+                "managed": True,
             }, True
         raise LinktrackError(
-            "domain_name: the caller references %s to %s#%d are all taken by distributions that no longer carry "
-            "the alias %s. Give distribution_id to adopt one of them." % (
-                spec.caller_reference, spec.caller_reference, MAX_CALLER_REFERENCES, spec.domain_name),
+            "domain_name: the caller references %s to %s are all taken by distributions that no longer carry "
+            "the alias %s. Give distribution_id to adopt one of them." % (references[0], references[-1], spec.domain_name),
             field="domain_name",
         )
 
@@ -802,9 +895,9 @@ class LinkDistribution:
                 if code == "CNAMEAlreadyExists":
                     owner = self._conflict_owner(spec, found["id"])
                     foreign = None if owner else self._foreign_owner(spec, found["id"])
-                    raise self._alias_conflict(spec, owner, found["id"], foreign)
+                    raise self._alias_conflict(spec, owner, found["id"], foreign, own_domain=found.get("domain_name"))
                 if code not in STALE_ETAG_CODES:
-                    raise self._explain(exc)
+                    raise self._explain(exc, spec)
                 config, etag = self.get_config(found["id"])
                 found["config"], found["etag"] = config, etag
                 diffs = diffs_of(config)
@@ -831,13 +924,22 @@ class LinkDistribution:
         others = [s for s in self.list_by_alias(spec.domain_name) if s["Id"] != own_id]
         return others[0] if others else None
 
-    def _explain(self, exc):
+    def _explain(self, exc, spec=None):
         """Turn the CloudFront errors a person can act on into messages naming the option."""
         code = error_code(exc)
+        certificate = "the certificate %s" % spec.certificate_arn if spec and spec.certificate_arn else "the certificate"
+        domain = spec.domain_name if spec else "domain_name"
         hints = {
+            # CreateDistribution / UpdateDistribution API reference: InvalidViewerCertificate. CloudFront
+            # takes an ACM certificate only from us-east-1, only once ISSUED, and only if it covers every
+            # alias (Developer Guide, "Requirements for using alternate domain names").
             "InvalidViewerCertificate": (
                 "certificate_arn",
-                "CloudFront refused the certificate: it must be ISSUED, in us-east-1, and cover domain_name.",
+                "CloudFront refused %s for %s. It must be an ACM certificate in us-east-1 with status ISSUED "
+                "whose names cover %s. Check it with 'aws acm describe-certificate --region us-east-1 "
+                "--certificate-arn ARN'; if it is PENDING_VALIDATION, publish its validation record and wait "
+                "(acm_dns_certificate with wait: true), otherwise give the ARN of a certificate that covers %s."
+                % (certificate, domain, domain, domain),
             ),
             "TrustedSignerDoesNotExist": ("distribution_id", "the distribution refers to a missing trusted signer."),
             "NoSuchCachePolicy": ("cache_policy_id", "that cache policy does not exist."),
@@ -876,13 +978,20 @@ class LinkDistribution:
     # -- waiting -----------------------------------------------------------
 
     def wait_deployed(self, found, timeout):
-        """Poll GetDistribution with growing intervals until Deployed; returns seconds waited."""
+        """Poll GetDistribution with growing intervals until Deployed; returns seconds waited.
+
+        Each poll keeps the ETag and configuration it read in ``found``: they
+        are the current ones (only a write changes the ETag), so a delete
+        that follows needs no further read.
+        """
         if found.get("status") == "Deployed":
             return 0.0
 
         def check():
-            dist, _etag = self.get_distribution(found["id"])
+            dist, etag = self.get_distribution(found["id"])
             found["status"] = dist.get("Status")
+            found["etag"] = etag or found.get("etag")
+            found["config"] = dist.get("DistributionConfig") or found.get("config")
             return found["status"] == "Deployed", found["status"]
 
         _status, waited = poll_until(
@@ -893,12 +1002,36 @@ class LinkDistribution:
             clock=self.clock,
             first_delay=self.first_poll_delay,
             max_delay=self.max_poll_delay,
+            progress=self.progress,
+            label="distribution %s" % found["id"],
         )
         return waited
 
+    # -- adopting ------------------------------------------------------------
+
+    def _managed(self, found):
+        """Whether the distribution carries the collection's managed tag (read once, only when needed)."""
+        if "managed" not in found:
+            found["managed"] = self.tags(found["arn"]).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
+        return found["managed"]
+
+    def _kept(self, found, spec, config):
+        """The parts of ``config`` an update keeps because the distribution is not the collection's.
+
+        A distribution without the managed tag (adopted by alias or by
+        ``distribution_id``) may carry an AWS WAF web ACL, standard logging,
+        other origins and cache behaviours that someone relies on; they are
+        kept unless ``take_over``. The tags are read only when there is
+        something of that kind to keep.
+        """
+        fields = foreign_fields(config, spec)
+        if not fields or spec.take_over or self._managed(found):
+            return []
+        return fields
+
     # -- the two states ----------------------------------------------------
 
-    def _result(self, found, spec, diffs, changed, waited=0.0, created=False):
+    def _result(self, found, spec, diffs, changed, waited=0.0, created=False, preserved=None):
         config = (found or {}).get("config") or {}
         origin = _pick_origin(config, spec.origin_id) if config else {}
         cert = config.get("ViewerCertificate") or {}
@@ -914,6 +1047,7 @@ class LinkDistribution:
             "origin_domain": origin.get("DomainName") if origin else None,
             "certificate_arn": cert.get("ACMCertificateArn") or None,
             "differences": diffs.as_list(),
+            "preserved_fields": list(preserved or []),
             "waited_seconds": waited,
             "diff": diffs.as_diff(),
         }
@@ -936,36 +1070,35 @@ class LinkDistribution:
         return self._repair(found, spec, check_mode)
 
     def _repair(self, found, spec, check_mode):
-        diffs = config_differences(found["config"], spec)
+        diffs = config_differences(found["config"], spec, bool(self._kept(found, spec, found["config"])))
         if not check_mode and diffs:
             diffs = self._update(
                 found, spec,
-                build=lambda config: merged_config(config, spec),
-                diffs_of=lambda config: config_differences(config, spec),
+                build=lambda config: merged_config(config, spec, bool(self._kept(found, spec, config))),
+                diffs_of=lambda config: config_differences(config, spec, bool(self._kept(found, spec, config))),
             )
+        kept = self._kept(found, spec, found["config"])
         if spec.tags is not None:
             self._apply_tags(found, spec, check_mode, diffs)
         changed = bool(diffs)
         waited = 0.0
         if spec.wait and not check_mode:
             waited = self.wait_deployed(found, spec.wait_timeout)
-        return self._result(found, spec, diffs, changed, waited)
+        return self._result(found, spec, diffs, changed, waited, preserved=kept)
 
     def absent(self, spec, check_mode=False):
         found = self.locate(spec)
         diffs = Differences()
         if found is None:
             return self._result(None, spec, diffs, False)
-        if not spec.force:
-            tags = self.tags(found["arn"])
-            if tags.get(MANAGED_TAG_KEY) != MANAGED_TAG_VALUE:
-                raise LinktrackError(
-                    "distribution %s (%s) carries the alias %s but was not created by linktrack.https (it has no "
-                    "%s=%s tag), so it is left alone. Set force: true to disable and delete it anyway."
-                    % (found["id"], found.get("domain_name"), spec.domain_name, MANAGED_TAG_KEY, MANAGED_TAG_VALUE),
-                    field="force",
-                    details={"id": found["id"]},
-                )
+        if not spec.force and not self._managed(found):
+            raise LinktrackError(
+                "distribution %s (%s) carries the alias %s but was not created by linktrack.https (it has no "
+                "%s=%s tag), so it is left alone. Set force: true to disable and delete it anyway."
+                % (found["id"], found.get("domain_name"), spec.domain_name, MANAGED_TAG_KEY, MANAGED_TAG_VALUE),
+                field="force",
+                details={"id": found["id"]},
+            )
         if found["config"].get("Enabled"):
             diffs.add("Enabled", True, False)
         diffs.add("Distribution", found["id"], None)
@@ -982,26 +1115,28 @@ class LinkDistribution:
             pending.compare("Enabled", bool(config.get("Enabled")), False)
             return pending
 
+        # Delete needs the distribution disabled and Deployed (DeleteDistribution API reference:
+        # DistributionNotDisabled), with If-Match the current ETag: the one the disable returned, or the
+        # one the last poll of the wait read.
         self._update(found, spec, build=disable, diffs_of=still_enabled)
         waited = self.wait_deployed(found, spec.wait_timeout)
         for _attempt in range(self.update_attempts):
-            config, etag = self.get_config(found["id"])
-            found["config"], found["etag"] = config, etag
             try:
-                self.call(self.client.delete_distribution, Id=found["id"], IfMatch=etag)
+                self.call(self.client.delete_distribution, Id=found["id"], IfMatch=found["etag"])
                 break
             except Exception as exc:  # noqa: BLE001
                 code = error_code(exc)
                 if code == "NoSuchDistribution":
                     break
                 if code in STALE_ETAG_CODES:
+                    found["config"], found["etag"] = self.get_config(found["id"])
                     continue
                 if code == "DistributionNotDisabled":
                     found["status"] = "InProgress"
                     self._update(found, spec, build=disable, diffs_of=still_enabled)
                     waited += self.wait_deployed(found, spec.wait_timeout)
                     continue
-                raise self._explain(exc)
+                raise self._explain(exc, spec)
         else:
             raise LinktrackError(
                 "Distribution %s kept changing while this module tried to delete it; run again." % found["id"],
@@ -1017,28 +1152,33 @@ class LinkDistribution:
         return self.present(spec, check_mode)
 
 
-def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None, progress=None):
     """What ``cloudfront_link_distribution`` does with its validated ``params``.
 
     The module's ``main()`` and the action plugin that runs it inside the worker
     process both call this, so the module's behaviour exists once.
-    ``client_factory(service)`` returns a boto3 client. Returns the result
-    dict; a failure is a dict with ``failed: true`` and ``msg``, and still says
-    what was written before it (a wait that timed out after an update).
+    ``client_factory(service)`` returns a boto3 client. ``progress``, when
+    given, is called with one line per poll of a wait (the action plugin shows
+    them while the task runs); the result's ``wait_history`` holds every poll
+    either way. Returns the result dict; a failure is a dict with
+    ``failed: true`` and ``msg``, and still says what was written before it (a
+    wait that timed out after an update).
     """
     caller = new_caller()
     distribution = None
+    tracker = Progress(report=progress)
     try:
         check_region(params, "cloudfront_link_distribution")
         spec = DistributionSpec.from_params(params)
-        distribution = LinkDistribution(client_factory("cloudfront"), caller)
+        tracker.subject = spec.domain_name
+        distribution = LinkDistribution(client_factory("cloudfront"), caller, progress=tracker)
         result = distribution.run(spec, check_mode=check_mode)
     except Exception as exc:  # noqa: BLE001 - one failed result for every error
-        result = dict(changed=False, retries=caller.retries, aws_requests=caller.calls)
+        result = dict(changed=False, retries=caller.retries, aws_requests=caller.calls, wait_history=tracker.history)
         result.update(distribution.written if distribution else {})
         return failure_result(exc, result, caller)
     diff_data = result.pop("diff")
-    result.update(retries=caller.retries, aws_requests=caller.calls)
+    result.update(retries=caller.retries, aws_requests=caller.calls, wait_history=tracker.history)
     if diff:
         result["diff"] = diff_data
     return result

@@ -33,8 +33,15 @@ description:
     using the ETag of a fresh read; a stale ETag is fetched again and the update retried a bounded number of times.
     Parts the guide does not mention (cache behaviours for other paths, geo restrictions, custom error pages) are
     left as they are.
-  - New distributions are created with a deterministic caller reference derived from the alias, so a create that is
-    retried after a time-out finds the first distribution instead of making a second, and they carry the tag
+  - A distribution this collection did not create (no C(linktrack.https:managed=true) tag), found by its alias or
+    given as O(distribution_id), keeps what the guide's distribution does not have and someone may rely on, an AWS
+    WAF web ACL, standard logging, other origins, cache behaviours for other paths and origin groups; RV(preserved_fields)
+    names them. O(take_over=true) sets the guide's values there too.
+  - New distributions are created with a deterministic caller reference derived from the alias and the certificate's
+    id, so a create that is retried after a time-out finds the first distribution instead of making a second, and
+    every setup and teardown cycle (a new certificate each) has a reference of its own; CloudFront refuses a caller
+    reference once used, also after its distribution was deleted. When the reference is taken by a distribution that
+    no longer exists, the next one of a fixed sequence (V(#2), V(#3)...) is used. New distributions carry the tag
     C(linktrack.https:managed=true).
 author:
   - linktrack.https contributors (@linktrack-https)
@@ -165,10 +172,21 @@ options:
       - With O(state=absent), delete the distribution carrying the alias even if this collection did not create it.
     type: bool
     default: false
+  take_over:
+    description:
+      - With O(state=present) and a distribution this collection did not create (no C(linktrack.https:managed=true)
+        tag), set the guide's values also where that distribution has more than the guide, removing its AWS WAF web
+        ACL (C(WebACLId)), its standard logging (C(Logging)) and its other origins.
+      - With V(false), those are kept and listed in RV(preserved_fields). Distributions the collection created are
+        always repaired to the guide's settings.
+    type: bool
+    default: false
 notes:
   - CloudFront is global and its API is signed for us-east-1; a O(region) other than C(us-east-1) is refused.
   - One distribution per alias. If the alias sits on another distribution (or AWS answers C(CNAMEAlreadyExists)),
-    the module fails, names that distribution where it can be seen, and changes nothing.
+    the module fails, names that distribution where it can be seen, and changes nothing. For an alias held in another
+    AWS account the message says how to move it (a TXT record C(_ALIAS) with the target distribution's domain name,
+    then C(AssociateAlias)), as the CloudFront Developer Guide's "Move an alternate domain name" describes.
   - Only the fields the module owns appear in RV(differences) and in C(--diff). Custom origin header values are
     never shown, only their names.
 extends_documentation_fragment:
@@ -301,6 +319,42 @@ waited_seconds:
   returned: always
   type: float
   sample: 412.5
+wait_history:
+  description:
+    - One entry per poll of a wait for C(Deployed), the first and the latest ones when there were more than 200.
+      Empty when nothing was awaited. Run by the action plugin, each poll is also shown while the task runs, as
+      C(links.example.com: distribution E2QWRUHAPOMQZL InProgress, 3m10s of 40m).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    what:
+      description: What was awaited, C(distribution ID).
+      type: str
+    state:
+      description: The status seen, C(InProgress) or C(Deployed).
+      type: str
+    elapsed:
+      description: Seconds since the wait began.
+      type: float
+    timeout:
+      description: The wait's deadline in seconds (O(wait_timeout)).
+      type: int
+    done:
+      description: Whether this poll ended the wait.
+      type: bool
+  sample:
+    - {what: distribution E2QWRUHAPOMQZL, state: InProgress, elapsed: 0.0, timeout: 2400, done: false}
+    - {what: distribution E2QWRUHAPOMQZL, state: Deployed, elapsed: 190.4, timeout: 2400, done: true}
+preserved_fields:
+  description:
+    - What a distribution this collection did not create has beyond the guide's settings and an update kept, as
+      C(WebACLId), C(Logging), C(Origins[ID]), C(CacheBehaviors[PATH]), C(OriginGroups[ID]). Empty for the
+      collection's own distributions and with O(take_over=true).
+  returned: always
+  type: list
+  elements: str
+  sample: [WebACLId, Logging]
 retries:
   description: How many AWS calls were retried after throttling or a transient error.
   returned: always
@@ -345,6 +399,7 @@ ARGUMENT_SPEC = dict(
     cache_policy_id=dict(type="str"),
     origin_request_policy_id=dict(type="str"),
     force=dict(type="bool", default=False),
+    take_over=dict(type="bool", default=False),
 )
 MODULE_KWARGS = dict(required_if=[("state", "present", ["certificate_arn"])], supports_check_mode=True)
 

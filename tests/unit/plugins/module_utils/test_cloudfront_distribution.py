@@ -482,14 +482,15 @@ def test_retried_create_finds_the_first_distribution(fake, clock):
 
 def test_caller_reference_of_a_deleted_distribution_moves_on_deterministically(fake, clock):
     old = desired_config(spec(domain_name="renamed.example.com"))
-    old["CallerReference"] = "linktrack.https:links.example.com"
+    old["CallerReference"] = spec().caller_reference
     fake.add(old)
     ld, _caller = make(fake, clock)
     result = ld.run(spec())
     assert result["created"] is True
     refs = [kw["DistributionConfigWithTags"]["DistributionConfig"]["CallerReference"]
             for name, kw in fake.calls if name == "create_distribution_with_tags"]
-    assert refs == ["linktrack.https:links.example.com", "linktrack.https:links.example.com#2"]
+    base = "linktrack.https:links.example.com:0f2c5a4e-1111-2222-3333-444455556666"
+    assert refs == [base, base + "#2"]
 
 
 def test_emulator_already_exists_message_id_is_adopted(fake, clock):
@@ -604,9 +605,10 @@ def test_absent_disables_waits_and_deletes_with_fresh_etag(clock):
     result = ld.run(spec(state="absent"))
     assert result["changed"] is True and result["status"] == "Deleted"
     assert fake.dists == {}
+    # the delete takes the ETag of the disable's answer (kept by the polls): no read in between
     assert fake.names() == ["list_distributions", "get_distribution_config", "list_tags_for_resource",
                             "update_distribution", "get_distribution", "get_distribution", "get_distribution",
-                            "get_distribution_config", "delete_distribution"]
+                            "delete_distribution"]
     update = fake.calls[3][1]
     assert update["DistributionConfig"]["Enabled"] is False
     delete = fake.calls[-1][1]
