@@ -7,8 +7,12 @@
 Extra endpoints on the AWS port:
   GET  /_sandbox/stats          request counts as JSON
   POST /_sandbox/stats/reset    zero the counts
-  POST /_sandbox/reset          moto reset + the sandbox hosted zone again + zero the counts
-  POST /moto-api/reset          the same as /_sandbox/reset (so the zone always exists)
+  POST /_sandbox/reset          moto reset + the sandbox hosted zones again + zero the counts + forget foreign aliases
+  POST /moto-api/reset          the same as /_sandbox/reset (so the zones always exist)
+  GET  /_sandbox/cloudfront/foreign-aliases   the aliases held by distributions of "other accounts"
+  POST /_sandbox/cloudfront/foreign-aliases   replace them: a JSON list of names (wildcards allowed);
+                                CreateDistribution/UpdateDistribution with an alias that is or
+                                overlaps one of them answer CNAMEAlreadyExists (SANDBOX_AWS_BEHAVIOUR=aws)
 Requests carrying the header X-Sandbox-Internal (the sandbox's own look-ups)
 are counted apart, as "internal", never in the totals.
 """
@@ -185,6 +189,8 @@ class SandboxAwsApp:
         if path == "/_sandbox/stats/reset" and method == "POST":
             self.stats.reset()
             return self._json(start_response, "200 OK", {"reset": "stats"})
+        if path == "/_sandbox/cloudfront/foreign-aliases":
+            return self._foreign_aliases(environ, start_response, method)
         if path in ("/_sandbox/reset", "/moto-api/reset") and method == "POST":
             with self._reset_lock:
                 self.reset_callback()
@@ -192,6 +198,21 @@ class SandboxAwsApp:
                 self.generation.bump()
             return self._json(start_response, "200 OK", {"reset": "aws"})
         return self._json(start_response, "404 Not Found", {"error": "unknown sandbox endpoint %s %s" % (method, path)})
+
+    def _foreign_aliases(self, environ, start_response, method):
+        from . import realism_cloudfront  # pylint: disable=import-outside-toplevel
+        if method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            try:
+                realism_cloudfront.set_foreign_aliases(json.loads(raw.decode("utf-8") or "null"))
+            except ValueError as exc:
+                return self._json(start_response, "400 Bad Request", {"error": "foreign aliases: %s" % exc})
+            self.generation.bump()
+        elif method != "GET":
+            return self._json(start_response, "405 Method Not Allowed", {"error": "GET or POST a JSON list of aliases"})
+        return self._json(start_response, "200 OK", {"foreign_aliases": realism_cloudfront.foreign_aliases(),
+                                                     "enforced": realism_cloudfront.enforced()})
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -256,8 +277,24 @@ def _locked(method):
     return call
 
 
+PRIVATE_ZONE_VPC = ("vpc-0sandbox00000001", "us-east-1")
+
+
+def private_zone_id_for(zone):
+    """The fixed id of the private hosted zone that shares the sandbox zone's name (SANDBOX_R53_PRIVATE_ZONE_ID)."""
+    from .settings import zone_id_for  # pylint: disable=import-outside-toplevel
+    return zone_id_for(zone + "/private")
+
+
 def create_zone(zone, zone_id, account_id):
-    """Create the sandbox's public hosted zone in moto, with a fixed id."""
+    """Create the sandbox's public hosted zone in moto, with a fixed id, and the private zone of the same name.
+
+    Route 53 lets a private and a public hosted zone share a name (split-view
+    DNS, "Working with private hosted zones" in the Route 53 Developer Guide), so
+    code that picks a zone by name alone may pick the private one. The private
+    zone ``private_zone_id_for(zone)`` exists beside the public one at start and
+    after every reset; the Route 53 DNS stand-in never serves it.
+    """
     # pylint: disable=import-outside-toplevel
     from moto.route53.models import HostedZoneIdentifier, route53_backends
     from moto.utilities.id_generator import moto_id_manager
@@ -267,6 +304,14 @@ def create_zone(zone, zone_id, account_id):
     if zone_id not in backend.zones:
         backend.create_hosted_zone(name, private_zone=False, caller_reference="linktrack-sandbox-" + zone,
                                    comment="linktrack.https sandbox zone")
+    private_id = private_zone_id_for(zone)
+    if private_id not in backend.zones:
+        private = backend.create_hosted_zone(name, private_zone=True, caller_reference="linktrack-sandbox-private-" + zone,
+                                             vpcid=PRIVATE_ZONE_VPC[0], vpcregion=PRIVATE_ZONE_VPC[1],
+                                             comment="linktrack.https sandbox: a private zone with the public zone's name")
+        backend.zones.pop(private.resource_id, None)
+        private.resource_id = private_id
+        backend.zones[private_id] = private
     return zone_id
 
 
@@ -280,9 +325,12 @@ def build(config, generation):
     moto_app = DomainDispatcherApplication(create_backend_app)
 
     def reset():
+        from . import realism_cloudfront
         moto_api_backend.reset()
+        realism_cloudfront.reset()
         create_zone(config["zone"], config["zone_id"], config["account_id"])
-        _LOG.info("moto reset; zone %s (%s) created again", config["zone"], config["zone_id"])
+        _LOG.info("moto reset; zone %s (%s, private twin %s) created again", config["zone"], config["zone_id"],
+                  private_zone_id_for(config["zone"]))
 
     create_zone(config["zone"], config["zone_id"], config["account_id"])
     return SandboxAwsApp(moto_app, reset, generation)

@@ -108,12 +108,24 @@ class Catalog:
         """Hosted zones: dicts with id, name (no trailing dot), private, records (ResourceRecordSets)."""
         return self._zones.get()
 
+    def served(self, dist):
+        """False while a new distribution has not turned Deployed for the first time (SANDBOX_AWS_BEHAVIOUR=aws).
+
+        CloudFront propagates a new distribution to its edge locations while it
+        is InProgress; some may serve it earlier, but nothing promises that. The
+        sandbox is stricter and simple: no edge serves it (its certificate is not
+        presented for its aliases, no Host is routed to it) before its first
+        Deployed. Later updates do not stop it being served.
+        """
+        from .realism_cloudfront import served  # pylint: disable=import-outside-toplevel
+        return served(self.config.get("account_id", ""), dist.get("Id", ""))
+
     def distribution_for_host(self, host, aliases_only=False):
-        """The enabled distribution that answers for ``host``: an alias, a wildcard alias or (unless aliases_only) its own domain."""
+        """The enabled, served distribution that answers for ``host``: an alias, a wildcard alias or (unless aliases_only) its own domain."""
         host = host.lower().rstrip(".")
         wildcard = None
         for dist in self.distributions():
-            if not dist.get("Enabled"):
+            if not dist.get("Enabled") or not self.served(dist):
                 continue
             if not aliases_only and dist.get("DomainName", "").lower() == host:
                 return dist

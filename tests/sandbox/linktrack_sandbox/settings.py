@@ -44,7 +44,7 @@ UDP_PORTS = ("bind", "r53dns")
 ENV_NAMES = (
     "AWS_ENDPOINT_URL", "SANDBOX_AWS_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
     "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EC2_METADATA_DISABLED",
-    "SANDBOX_ZONE", "SANDBOX_R53_ZONE_ID",
+    "SANDBOX_ZONE", "SANDBOX_R53_ZONE_ID", "SANDBOX_R53_PRIVATE_ZONE_ID",
     "SANDBOX_DNS_SERVER", "SANDBOX_DNS_PORT",
     "SANDBOX_TSIG_KEY_NAME", "SANDBOX_TSIG_ALGORITHM", "SANDBOX_TSIG_SECRET",
     "SANDBOX_R53_DNS_SERVER", "SANDBOX_R53_DNS_PORT",
@@ -155,6 +155,7 @@ def env_values(config, tsig_secret):
         "AWS_EC2_METADATA_DISABLED": "true",
         "SANDBOX_ZONE": config["zone"],
         "SANDBOX_R53_ZONE_ID": config["zone_id"],
+        "SANDBOX_R53_PRIVATE_ZONE_ID": zone_id_for(config["zone"] + "/private"),  # aws.private_zone_id_for
         "SANDBOX_DNS_SERVER": host,
         "SANDBOX_DNS_PORT": str(ports["bind"]),
         "SANDBOX_TSIG_KEY_NAME": TSIG_KEY_NAME,
