@@ -39,6 +39,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Clock,
     Differences,
     LinktrackError,
+    Progress,
     error_code,
     normalize_domain,
     poll_until,
@@ -312,7 +313,21 @@ def _parse_alias(alias, rtype, index):
     if not isinstance(evaluate, bool):
         raise LinktrackError("%s.evaluate_target_health must be true or false, got %r." % (field, evaluate),
                              field=field + ".evaluate_target_health")
+    if evaluate and is_cloudfront_target(dns_name, zone_id):
+        # AliasTarget (Route 53 API reference), EvaluateTargetHealth: "You can't set
+        # EvaluateTargetHealth to true when the alias target is a CloudFront distribution."
+        raise LinktrackError(
+            "%s.evaluate_target_health: %s is a CloudFront distribution, and Route 53 does not evaluate the "
+            "health of CloudFront alias targets (EvaluateTargetHealth cannot be true for them); set it to false "
+            "or leave it out." % (field, dns_name),
+            field=field + ".evaluate_target_health",
+        )
     return (dns_name, zone_id.upper(), evaluate)
+
+
+def is_cloudfront_target(dns_name, zone_id):
+    """True for an alias to a CloudFront distribution (its hosted zone id, or a *.cloudfront.net name)."""
+    return (zone_id or "").upper() == CLOUDFRONT_HOSTED_ZONE_ID or is_within(dns_name, "cloudfront.net")
 
 
 def parse_record(record, index, state="present"):
@@ -431,7 +446,7 @@ class Request:
     """The validated options of one call; building it makes no AWS request."""
 
     def __init__(self, records, state="present", zone=None, hosted_zone_id=None, replace_types=None,
-                 read_names=None, snapshot=None, wait=True, wait_timeout=300):
+                 read_names=None, snapshot=None, wait=True, wait_timeout=300, allow_private_zone=False):
         if state not in ("present", "absent"):
             raise LinktrackError("state must be present or absent, got %r." % (state,), field="state")
         self.state = state
@@ -460,6 +475,13 @@ class Request:
                     )
         self.wait = bool(wait)
         self.wait_timeout = positive_number(wait_timeout, "wait_timeout") if self.wait else wait_timeout
+        self.allow_private_zone = bool(allow_private_zone)
+
+    @property
+    def subject(self):
+        """Who the progress lines are about: the shortest record name that is a host name (not ``_x...``)."""
+        hosts = [r.name for r in self.records if not r.name.startswith(("_", "*"))]
+        return min(hosts, key=len) if hosts else self.records[0].name
 
     @property
     def names(self):
@@ -495,6 +517,7 @@ def parse_snapshot(snapshot):
     return {
         "hosted_zone_id": clean_zone_id(snapshot["hosted_zone_id"], "snapshot.hosted_zone_id"),
         "zone": normalize_domain(snapshot["zone"], "snapshot.zone"),
+        "private_zone": bool(snapshot.get("private_zone", False)),
         "names": [api_name(n) for n in snapshot["names"]],
         "record_sets": list(snapshot["record_sets"]),
     }
@@ -506,9 +529,10 @@ def parse_snapshot(snapshot):
 
 
 class Result:
-    def __init__(self, zone_id, zone):
+    def __init__(self, zone_id, zone, private_zone=False):
         self.hosted_zone_id = zone_id
         self.zone = zone
+        self.private_zone = private_zone
         self.changes = []
         self.differences = Differences()
         self.change_id = None
@@ -526,6 +550,7 @@ class Result:
             "changed": self.changed,
             "hosted_zone_id": self.hosted_zone_id,
             "zone": self.zone,
+            "private_zone": self.private_zone,
             "changes": self.changes,
             "differences": self.differences.as_list(),
             "change_id": self.change_id,
@@ -552,10 +577,11 @@ class Route53Records:
     ZONE_PAGE = "100"
     RECORD_PAGE = "300"
 
-    def __init__(self, client, caller, clock=None):
+    def __init__(self, client, caller, clock=None, progress=None):
         self.client = client
         self.caller = caller
         self.clock = clock or Clock()
+        self.progress = progress
 
     # ---- zone ------------------------------------------------------------
 
@@ -588,43 +614,81 @@ class Route53Records:
                 kwargs["HostedZoneId"] = page["NextHostedZoneId"]
 
     def find_zone(self, request):
-        """``(hosted_zone_id, zone_name)`` for the request; one read at most."""
+        """``(hosted_zone_id, zone_name, private)`` for the request; one read at most.
+
+        By name only public zones are considered (a private zone of the same
+        name, as a VPC's split-horizon DNS has, is never picked). A zone given
+        by id (or by a snapshot of one) that is private is refused unless
+        ``allow_private_zone``: records there are not what the internet sees,
+        so ACM could never validate through them and no click would follow them.
+        """
         if request.snapshot:
-            return request.snapshot["hosted_zone_id"], request.snapshot["zone"]
-        if request.hosted_zone_id:
-            try:
-                answer = self.caller(self.client.get_hosted_zone, Id=request.hosted_zone_id)
-            except Exception as exc:  # noqa: BLE001 - only NoSuchHostedZone is turned into a message
-                if error_code(exc) in ("NoSuchHostedZone", "InvalidInput"):
-                    raise LinktrackError(
-                        "hosted_zone_id: no hosted zone %s exists in this account (%s)." % (request.hosted_zone_id, error_code(exc)),
-                        field="hosted_zone_id",
-                    )
-                raise
-            name = api_name((answer.get("HostedZone") or {}).get("Name"))
-            if request.zone and request.zone != name:
+            found = request.snapshot["hosted_zone_id"], request.snapshot["zone"], request.snapshot["private_zone"]
+        elif request.hosted_zone_id:
+            found = self._zone_by_id(request)
+        elif request.zone:
+            found = self._zone_by_name(request) + (False,)
+        else:
+            found = self._longest_match(request) + (False,)
+        if found[2]:
+            self._check_private(request, found[0], found[1])
+        return found
+
+    def _check_private(self, request, zone_id, zone):
+        option = "snapshot" if request.snapshot else "hosted_zone_id"
+        if not request.allow_private_zone:
+            raise LinktrackError(
+                "%s: the hosted zone %s (%s) is a private hosted zone, visible only inside its VPCs; ACM "
+                "validation records and the tracking domain's record must be in the public zone that the internet "
+                "resolves. Give the public zone's id (or leave hosted_zone_id out to find it by name), or set "
+                "allow_private_zone: true if the private zone is really meant." % (option, zone, zone_id),
+                field=option,
+            )
+        for rec in request.records:
+            if rec.alias is not None and is_cloudfront_target(rec.alias[0], rec.alias[1]) and request.state == "present":
+                # AliasTarget (Route 53 API reference): "Resource record sets can't be created for
+                # CloudFront distributions in a private hosted zone."
                 raise LinktrackError(
-                    "zone: %r does not match hosted_zone_id %s, which is the zone %r. Give one of them, or both of "
-                    "the same zone." % (request.zone, request.hosted_zone_id, name),
-                    field="zone",
+                    "%s: %s is an alias to CloudFront, which Route 53 does not accept in the private hosted zone %s "
+                    "(%s). Use the public zone, or a CNAME record." % (rec.field + ".alias", rec.label, zone, zone_id),
+                    field=rec.field + ".alias",
                 )
-            return request.hosted_zone_id, name
-        if request.zone:
-            zones = self._zones_by_name(request.zone, exact=True)
-            if not zones:
+
+    def _zone_by_id(self, request):
+        try:
+            answer = self.caller(self.client.get_hosted_zone, Id=request.hosted_zone_id)
+        except Exception as exc:  # noqa: BLE001 - only NoSuchHostedZone is turned into a message
+            if error_code(exc) in ("NoSuchHostedZone", "InvalidInput"):
                 raise LinktrackError(
-                    "zone: no public hosted zone named %r exists in this account. Check the name, or give "
-                    "hosted_zone_id." % request.zone,
-                    field="zone",
+                    "hosted_zone_id: no hosted zone %s exists in this account (%s)." % (request.hosted_zone_id, error_code(exc)),
+                    field="hosted_zone_id",
                 )
-            if len(zones) > 1:
-                raise LinktrackError(
-                    "zone: %d public hosted zones are named %r (%s); give hosted_zone_id to pick one."
-                    % (len(zones), request.zone, ", ".join(z[1] for z in zones)),
-                    field="zone",
-                )
-            return zones[0][1], zones[0][0]
-        return self._longest_match(request)
+            raise
+        zone = answer.get("HostedZone") or {}
+        name = api_name(zone.get("Name"))
+        if request.zone and request.zone != name:
+            raise LinktrackError(
+                "zone: %r does not match hosted_zone_id %s, which is the zone %r. Give one of them, or both of "
+                "the same zone." % (request.zone, request.hosted_zone_id, name),
+                field="zone",
+            )
+        return request.hosted_zone_id, name, bool((zone.get("Config") or {}).get("PrivateZone"))
+
+    def _zone_by_name(self, request):
+        zones = self._zones_by_name(request.zone, exact=True)
+        if not zones:
+            raise LinktrackError(
+                "zone: no public hosted zone named %r exists in this account. Check the name, or give "
+                "hosted_zone_id." % request.zone,
+                field="zone",
+            )
+        if len(zones) > 1:
+            raise LinktrackError(
+                "zone: %d public hosted zones are named %r (%s); give hosted_zone_id to pick one."
+                % (len(zones), request.zone, ", ".join(z[1] for z in zones)),
+                field="zone",
+            )
+        return zones[0][1], zones[0][0]
 
     def _longest_match(self, request):
         names = [r.name.lstrip("*.") if r.name.startswith("*.") else r.name for r in request.records]
@@ -783,9 +847,9 @@ class Route53Records:
     # ---- running ---------------------------------------------------------
 
     def run(self, request, check_mode=False):
-        zone_id, zone = self.find_zone(request)
+        zone_id, zone, private = self.find_zone(request)
         self.check_zone(request, zone)
-        result = Result(zone_id, zone)
+        result = Result(zone_id, zone, private)
         names = request.names
         current = None
         if request.snapshot and all(n in request.snapshot["names"] for n in names):
@@ -804,6 +868,7 @@ class Route53Records:
         if (deletes or upserts) and not check_mode:
             self._apply(request, result, zone_id, zone, names, deletes, upserts)
         result.snapshot = self._snapshot(zone_id, zone, names, current, deletes, upserts)
+        result.snapshot["private_zone"] = private
         return result
 
     def _record(self, result, deletes, upserts):
@@ -844,6 +909,8 @@ class Route53Records:
         info = answer.get("ChangeInfo") or {}
         result.change_id = (info.get("Id") or "").split("/")[-1] or None
         result.status = info.get("Status")
+        # GetChange answers PENDING until every Route 53 name server has the change (GetChange API
+        # reference), only then INSYNC; the role asks the name servers only after that.
         if request.wait and result.status != "INSYNC" and result.change_id:
             def check():
                 status = (self.caller(self.client.get_change, Id=result.change_id).get("ChangeInfo") or {}).get("Status")
@@ -851,6 +918,7 @@ class Route53Records:
             result.status, result.waited_seconds = poll_until(
                 check, request.wait_timeout, "Route 53 change %s to reach INSYNC" % result.change_id,
                 clock=self.clock, first_delay=2.0, max_delay=15.0,
+                progress=self.progress, label="Route 53 change %s" % result.change_id,
             )
 
     @staticmethod
@@ -864,23 +932,28 @@ class Route53Records:
         return {"hosted_zone_id": zone_id, "zone": zone, "names": list(names), "record_sets": record_sets}
 
 
-def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None, progress=None):
     """What ``route53_records`` does with its validated ``params``.
 
     The module's ``main()`` and the action plugin that runs it inside the worker
     process both call this, so the module's behaviour exists once.
-    ``client_factory(service)`` returns a boto3 client. Returns the result
-    dict; a failure is a dict with ``failed: true`` and ``msg``.
+    ``client_factory(service)`` returns a boto3 client. ``progress``, when
+    given, is called with one line per GetChange poll; the result's
+    ``wait_history`` holds every poll either way. Returns the result dict; a
+    failure is a dict with ``failed: true`` and ``msg``.
     """
     caller = new_caller()
+    tracker = Progress(report=progress)
     try:
         request = Request(
             params["records"], state=params["state"], zone=params["zone"], hosted_zone_id=params["hosted_zone_id"],
             replace_types=params["replace_types"], read_names=params["read_names"], snapshot=params["snapshot"],
             wait=params["wait"], wait_timeout=params["wait_timeout"],
+            allow_private_zone=params.get("allow_private_zone", False),
         )
-        manager = Route53Records(client_factory("route53"), caller)
+        tracker.subject = request.subject
+        manager = Route53Records(client_factory("route53"), caller, progress=tracker)
         result = manager.run(request, check_mode=check_mode).as_dict(diff=diff)
     except Exception as exc:  # noqa: BLE001 - one failed result for every error
-        return failure_result(exc, {"retries": caller.retries}, caller)
-    return dict(retries=caller.retries, **result)
+        return failure_result(exc, {"retries": caller.retries, "wait_history": tracker.history}, caller)
+    return dict(retries=caller.retries, wait_history=tracker.history, **result)

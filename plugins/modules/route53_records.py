@@ -22,8 +22,10 @@ description:
     change is C(INSYNC) when O(wait=true). A no-op run makes two requests, or none when O(snapshot) already shows the
     desired state.
   - Compares the records in normalised form (names and CNAME targets in lower case without trailing dot, values in
-    any order, alias targets with or without trailing dot) and UPSERTs only what differs. Never uses CREATE, so
-    re-runs cannot make duplicate record sets.
+    any order, alias targets with or without trailing dot) and UPSERTs only what differs. Never uses CREATE, which
+    Route 53 refuses for a record set that exists (C(InvalidChangeBatch)). A CNAME replaces other types at its name
+    (or the other way round) only through O(replace_types), as a DELETE and an UPSERT in the same batch, because a
+    CNAME beside other data is refused too.
   - All input is checked before any write. Errors name the option, such as V(records[1].ttl).
   - Manages simple record sets only; a name that holds record sets with a routing policy (C(SetIdentifier)) is
     rejected.
@@ -38,9 +40,21 @@ options:
     type: str
   hosted_zone_id:
     description:
-      - Id of the hosted zone, with or without the C(/hostedzone/) prefix. May be a private zone.
+      - Id of the hosted zone, with or without the C(/hostedzone/) prefix.
+      - A private hosted zone is refused unless O(allow_private_zone=true).
       - When O(zone) is given too, both must name the same zone.
     type: str
+  allow_private_zone:
+    description:
+      - Accept a private hosted zone given by O(hosted_zone_id) (or in O(snapshot)). Records there are seen only
+        inside the zone's VPCs, not by ACM's validation or by the readers of an email, so the default refuses such a
+        zone, before any write.
+      - Zones found by name (O(zone), or the longest match) are always public ones; a private zone of the same name
+        is passed over.
+      - Even with V(true), an alias to CloudFront is refused in a private zone, because Route 53 does not accept it
+        there.
+    type: bool
+    default: false
   records:
     description:
       - The record sets to manage. Each name and type may appear once.
@@ -94,7 +108,9 @@ options:
             default: Z2FDTNDATAQYW2
           evaluate_target_health:
             description:
-              - Whether Route 53 evaluates the target's health. CloudFront targets do not support it.
+              - Whether Route 53 evaluates the target's health.
+              - V(true) is refused, before any request, for a CloudFront target (hosted zone C(Z2FDTNDATAQYW2) or a
+                C(cloudfront.net) name), which Route 53 cannot health-check.
             type: bool
             default: false
   state:
@@ -247,6 +263,22 @@ waited_seconds:
   returned: success
   type: float
   sample: 0
+wait_history:
+  description:
+    - One entry per C(GetChange) poll while waiting for C(INSYNC) (C(what), C(state), C(elapsed), C(timeout),
+      C(done)). Empty when nothing was awaited. Run by the action plugin, each poll is also shown while the task
+      runs, as C(links.example.com: Route 53 change C2682N5HXP0BZ4 PENDING, 4s of 5m).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {what: Route 53 change C2682N5HXP0BZ4, state: PENDING, elapsed: 0.0, timeout: 300, done: false}
+    - {what: Route 53 change C2682N5HXP0BZ4, state: INSYNC, elapsed: 3.2, timeout: 300, done: true}
+private_zone:
+  description: Whether the hosted zone is a private one (only with O(allow_private_zone=true)).
+  returned: success
+  type: bool
+  sample: false
 read_from:
   description: Where the current record sets came from, V(route53) (one listing) or V(snapshot) (no request).
   returned: success
@@ -261,6 +293,7 @@ snapshot:
   sample:
     hosted_zone_id: Z0123456789ABCDEFGHIJ
     zone: example.com
+    private_zone: false
     names: [links.example.com]
     record_sets:
       - Name: links.example.com.
@@ -310,6 +343,7 @@ ARGUMENT_SPEC = dict(
     snapshot=dict(type="dict"),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=300),
+    allow_private_zone=dict(type="bool", default=False),
 )
 MODULE_KWARGS = dict(supports_check_mode=True)
 

@@ -20,7 +20,8 @@ import copy
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError
 
-from ansible_collections.linktrack.https.plugins.module_utils._common import AwsCaller, LinktrackError
+from ansible_collections.linktrack.https.plugins.module_utils import _route53
+from ansible_collections.linktrack.https.plugins.module_utils._common import AwsCaller, LinktrackError, Progress
 from ansible_collections.linktrack.https.plugins.module_utils._route53 import (
     Request,
     Route53Records,
@@ -140,6 +141,11 @@ class FakeRoute53:
             if not (name == zone["name"] or name.endswith("." + zone["name"])):
                 raise client_error("InvalidChangeBatch")
             rrset["Name"] = name + "."
+            target = rrset.get("AliasTarget") or {}
+            if change["Action"] != "DELETE" and target.get("HostedZoneId") == "Z2FDTNDATAQYW2" \
+                    and (target.get("EvaluateTargetHealth") or zone["private"]):
+                # AliasTarget: no EvaluateTargetHealth for CloudFront, no CloudFront alias in a private zone
+                raise client_error("InvalidChangeBatch")
             same = [r for r in work if _plain(r["Name"]) == name and r["Type"] == rrset["Type"]]
             if change["Action"] == "DELETE":
                 if not same or _strip(same[0]) != _strip(rrset):
@@ -631,3 +637,105 @@ def test_snapshot_that_does_not_cover_a_name_is_not_used(aws):
     with pytest.raises(LinktrackError) as info:
         run(aws, records=[cname("links.example.com", DIST)], snapshot=first.snapshot, zone="example.org")
     assert info.value.field == "zone"
+
+
+# --------------------------------------------------------------------------
+# AWS's rules the emulator did not have
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", [{"dns_name": DIST},
+                                    {"dns_name": "links-cdn.example.net", "hosted_zone_id": "Z2FDTNDATAQYW2"}])
+def test_evaluate_target_health_true_for_cloudfront_is_refused_before_any_request(aws, target):
+    target = dict(target, evaluate_target_health=True)
+    with pytest.raises(LinktrackError) as info:
+        run(aws, records=[alias("links.example.com", "A"), {"name": "links.example.com", "type": "AAAA", "alias": target}])
+    assert info.value.field == "records[1].alias.evaluate_target_health"
+    assert "CloudFront" in info.value.message
+    assert aws.calls == []
+
+
+def test_evaluate_target_health_true_for_another_target_is_sent(aws):
+    target = {"dns_name": "dualstack.lb-1.us-east-1.elb.amazonaws.com", "hosted_zone_id": "Z35SXDOTRQ7X7K",
+              "evaluate_target_health": True}
+    result, _caller = run(aws, records=[{"name": "app.example.com", "type": "A", "alias": target}])
+    assert result.changed and last_batch(aws)[0]["ResourceRecordSet"]["AliasTarget"]["EvaluateTargetHealth"] is True
+
+
+def private_twin(aws):
+    """A private zone of the same name beside the public one, as a VPC's split-horizon DNS has."""
+    return aws.add_zone("example.com", "ZPRIVATE", private=True)
+
+
+def test_private_zone_by_id_is_refused_before_any_write(aws):
+    private_twin(aws)
+    with pytest.raises(LinktrackError) as info:
+        run(aws, records=[cname(VALIDATION, "_x.acm-validations.aws")], hosted_zone_id="ZPRIVATE")
+    assert info.value.field == "hosted_zone_id"
+    assert "private hosted zone" in info.value.message and "allow_private_zone" in info.value.message
+    assert [c[0] for c in aws.calls] == ["get_hosted_zone"]
+    assert aws.rrsets("ZPRIVATE", VALIDATION) == []
+
+
+def test_private_zone_by_id_with_allow_private_zone(aws):
+    private_twin(aws)
+    result, _caller = run(aws, records=[cname("links.example.com", DIST)], hosted_zone_id="ZPRIVATE",
+                          allow_private_zone=True)
+    assert result.changed and result.hosted_zone_id == "ZPRIVATE" and result.private_zone is True
+    assert result.snapshot["private_zone"] is True
+    assert result.as_dict()["private_zone"] is True
+    # a CloudFront alias is refused even so: Route 53 takes none in a private zone
+    with pytest.raises(LinktrackError) as info:
+        run(aws, records=[alias("links.example.com", "A")], hosted_zone_id="ZPRIVATE", allow_private_zone=True,
+            replace_types=["CNAME"])
+    assert info.value.field == "records[0].alias"
+    assert writes(aws) == 1
+
+
+def test_snapshot_of_a_private_zone_is_refused_without_a_request(aws):
+    private_twin(aws)
+    first, _caller = run(aws, records=[cname("links.example.com", DIST)], hosted_zone_id="ZPRIVATE",
+                         allow_private_zone=True)
+    aws.calls = []
+    with pytest.raises(LinktrackError) as info:
+        run(aws, records=[cname("links.example.com", "d2.cloudfront.net")], snapshot=first.snapshot)
+    assert info.value.field == "snapshot" and aws.calls == []
+
+
+@pytest.mark.parametrize("kwargs", [{"zone": "example.com"}, {}])
+def test_zone_by_name_picks_the_public_zone_beside_a_private_twin(aws, kwargs):
+    private_twin(aws)
+    result, _caller = run(aws, records=[alias("links.example.com", "A"), alias("links.example.com", "AAAA")], **kwargs)
+    assert result.hosted_zone_id == "ZEXAMPLE" and result.private_zone is False
+    assert aws.rrsets("ZPRIVATE", "links.example.com") == []
+    assert len(aws.rrsets("ZEXAMPLE", "links.example.com")) == 2
+
+
+def test_pending_change_is_waited_for_with_progress_lines(aws):
+    aws.pending_polls = 3
+    lines = []
+    progress = Progress(report=lines.append, subject="links.example.com")
+    clock = FakeClock()
+    manager = Route53Records(aws, AwsCaller(clock=clock), clock=clock, progress=progress)
+    result = manager.run(Request(records=[cname("links.example.com", DIST)], wait_timeout=300))
+    assert result.status == "INSYNC" and aws.count("get_change") == 4
+    change = result.change_id
+    assert lines[0] == "links.example.com: Route 53 change %s PENDING, 0s of 5m" % change
+    assert lines[-1].startswith("links.example.com: Route 53 change %s INSYNC, " % change)
+    assert [h["state"] for h in progress.history] == ["PENDING"] * 3 + ["INSYNC"]
+    assert result.waited_seconds == pytest.approx(sum(clock.sleeps)) and result.waited_seconds > 0
+
+
+def test_run_module_takes_progress_and_returns_the_wait_history(aws, monkeypatch):
+    aws.pending_polls = 1
+    clock = FakeClock()
+    monkeypatch.setattr(_route53, "new_caller", lambda: AwsCaller(clock=clock))
+    monkeypatch.setattr(_route53, "Clock", lambda: clock)
+    lines = []
+    params = dict(records=[cname(VALIDATION, "_x.acm-validations.aws"), cname("links.example.com", DIST)],
+                  state="present", zone=None, hosted_zone_id=None, replace_types=[], read_names=[], snapshot=None,
+                  wait=True, wait_timeout=300, allow_private_zone=False)
+    result = _route53.run_module(params, client_factory=lambda service: aws, progress=lines.append)
+    assert result.get("failed") is not True, result
+    assert [h["state"] for h in result["wait_history"]] == ["PENDING", "INSYNC"]
+    assert len(lines) == 2 and all(line.startswith("links.example.com: Route 53 change ") for line in lines)
