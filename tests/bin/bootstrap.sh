@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need, on a fresh Debian machine:
-#   - Debian packages (BIND 9 and its tools, openssl, rsync), when missing;
-#   - the project-local virtual environment .venv from tests/requirements/venv.txt
-#     (the PyPI `ansible` package brings the collection dependencies, because
-#     Ansible Galaxy is not reachable from the build machines);
-#   - the collection trees ansible-playbook and ansible-test need.
+#   - Debian packages (BIND 9 and its tools, openssl, rsync, shellcheck), when missing;
+#   - one virtual environment per supported Ansible line (tests/bin/legs.sh):
+#       oldest: .venv             Python 3.11, tests/requirements/venv.txt        (ansible 12)
+#       newest: .tmp/venv-newest  Python 3.12, tests/requirements/venv-newest.txt (ansible 14)
+#     Each holds the PyPI `ansible` package of its line, which brings that
+#     line's collection dependencies (Ansible Galaxy is not reachable from the
+#     build machines);
+#   - the collection tree ansible-playbook, molecule and ansible-lint use.
+#
+# Usage: bootstrap.sh [LEG...]     (default: both legs; `make demo` asks for its leg only)
+# The interpreters: LINKTRACK_PYTHON311 and LINKTRACK_PYTHON312 (see tests/bin/legs.sh).
+# A missing Python 3.12 is an error (exit 1) with the reason, not a skipped leg:
+# `make test` needs both legs.
 # Safe to run again: each part is skipped when it is already in place.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-PYTHON=${PYTHON:-python3.11}
-command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-VENV=$ROOT/.venv
-REQ=tests/requirements/venv.txt
+# shellcheck source=tests/bin/legs.sh
+. tests/bin/legs.sh
+legs=("$@")
+[ ${#legs[@]} -eq 0 ] && read -r -a legs <<< "$LEGS_ALL"
+for leg in "${legs[@]}"; do leg_check "$leg" || exit 2; done
 
 say() { printf '[bootstrap] %s\n' "$*"; }
 die() { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -35,35 +44,62 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     || die "apt-get install ${need_apt[*]} failed"
 fi
 
-# --- virtual environment -------------------------------------------------------
-stamp=$VENV/.requirements.sha256
-want=$(sha256sum "$REQ" | cut -d' ' -f1)
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  say "creating $VENV from $REQ (a few minutes the first time)"
-  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV" || die "python venv failed"
-  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null || die "pip upgrade failed"
-  "$VENV/bin/python" -m pip install -q -r "$REQ" 2>&1 | grep -v "^WARNING: Location" || true
-  "$VENV/bin/python" -m pip check >/dev/null 2>&1 || say "note: pip check reports conflicts (see '$VENV/bin/pip check')"
-  "$VENV/bin/python" -c "import ansible, boto3, moto, dns, cryptography" || die "the virtual environment is incomplete"
+# --- one virtual environment per leg ---------------------------------------------
+make_venv() {  # make_venv LEG
+  local leg=$1 venv req py want stamp ver have
+  venv=$(leg_venv "$ROOT" "$leg"); req=$(leg_requirements "$leg"); ver=$(leg_pyversion "$leg")
+  stamp=$venv/.requirements.sha256
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  have=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
+  if [ "$have" = "$ver" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  local why; why=$(mktemp)
+  if ! py=$(leg_python "$leg" 2>"$why"); then
+    sed 's/^/[bootstrap] /' "$why" >&2; rm -f "$why"
+    die "the $leg leg needs Python $ver (see above); make test runs both legs"
+  fi
+  sed 's/^/[bootstrap] /' "$why"; rm -f "$why"
+  if [ -n "$have" ] && [ "$have" != "$ver" ]; then
+    say "$venv is Python $have, the $leg leg needs $ver: making it again"
+    rm -rf "$venv"
+  fi
+  say "$leg leg: creating $venv with $py from $req (a few minutes the first time)"
+  [ -x "$venv/bin/python" ] || "$py" -m venv "$venv" || die "python -m venv failed for $venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+  "$venv/bin/python" -m pip install -q -r "$req" 2>&1 | grep -v "^WARNING: Location" || true
+  "$venv/bin/python" -m pip check >/dev/null 2>&1 || say "note: pip check reports conflicts (see '$venv/bin/pip check')"
+  "$venv/bin/python" -c "import ansible, boto3, moto, dns, cryptography" || die "$venv is incomplete (pip install -r $req failed?)"
   echo "$want" > "$stamp"
-fi
+}
+for leg in "${legs[@]}"; do make_venv "$leg"; done
 
 # --- collection trees -----------------------------------------------------------
-# 1. .tmp/collections: for ansible-playbook, molecule and ansible-lint; the
-#    collection is a link to this checkout, so edits show at once.
-SITE=$("$VENV/bin/python" -c 'import ansible_collections, os; print(os.path.dirname(ansible_collections.__file__) if ansible_collections.__file__ else list(ansible_collections.__path__)[0])' 2>/dev/null \
-  || "$VENV/bin/python" -c 'import ansible_collections; print(list(ansible_collections.__path__)[0])')
+# 1. .tmp/collections: for ansible-playbook, molecule and ansible-lint on either
+#    leg; it holds only this collection (a link to the checkout, so edits show at
+#    once); the dependencies come from the running leg's own `ansible` package.
 mkdir -p .tmp/collections/ansible_collections/linktrack
 ln -sfn "$ROOT" .tmp/collections/ansible_collections/linktrack/https
 
 # 2. ansible-test needs a real directory ending in ansible_collections/linktrack/https,
-#    with the dependency collections beside it: tests/bin/sync-test-tree.sh refreshes it.
+#    with the leg's dependency collections beside it: tests/bin/sync-test-tree.sh LEG refreshes it.
 
 # ansible-test sanity --venv downloads get-pip, which this network cannot reach;
-# a stand-in that uses ensurepip does the same job offline.
+# a stand-in that uses ensurepip does the same job offline, under the name each
+# leg's ansible-test asks for (the pip version in get_venv_packages() of its
+# ansible_test/_internal/python_requirements.py; read as text, not imported).
 cache=$HOME/.ansible/test/cache
 mkdir -p "$cache"
-for v in 24_2 24_0 23_1 25_0 25_1; do
-  cp tests/bin/get_pip_standin.py "$cache/get_pip_$v.py"
+for leg in "${legs[@]}"; do
+  venv=$(leg_venv "$ROOT" "$leg")
+  pipvers=$(grep -hoE "pip='[0-9]+\.[0-9]+(\.[0-9]+)?'" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py 2>/dev/null \
+    | grep -oE '[0-9.]+' | sort -u || true)
+  [ -n "$pipvers" ] || say "warning: could not find the pip version the $leg leg's ansible-test wants; sanity --venv may try a download"
+  for v in $pipvers; do
+    cp tests/bin/get_pip_standin.py "$cache/get_pip_${v//./_}.py"
+  done
 done
-say "ready: $VENV (collections from $SITE)"
+for leg in "${legs[@]}"; do
+  venv=$(leg_venv "$ROOT" "$leg")
+  say "ready: $leg leg in $venv: $("$venv/bin/python" -c 'import ansible.release, platform; print("ansible-core %s, Python %s" % (ansible.release.__version__, platform.python_version()))') from $(sed -n 's/^home = //p' "$venv/pyvenv.cfg")"
+done

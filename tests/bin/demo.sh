@@ -6,11 +6,19 @@
 #  3. runs it again and reports how many tasks changed (0 expected);
 #  4. reads back from the sandbox what exists now (tests/bin/demo_summary.py);
 #  5. stops the sandbox if it started it.
+# LEG=oldest (default: ansible 12, ansible-core 2.19, .venv) or LEG=newest
+# (ansible 14, ansible-core 2.21, .tmp/venv-newest) picks the Ansible it runs
+# with (tests/bin/legs.sh); the sandbox runs in the same virtual environment.
 # Fails with a non-zero exit and the reason when any step fails.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-VENV=$ROOT/.venv
+# shellcheck source=tests/bin/legs.sh
+. tests/bin/legs.sh
+LEG=${LEG:-oldest}
+leg_check "$LEG"
+VENV=$(leg_venv "$ROOT" "$LEG")
+[ -x "$VENV/bin/ansible-playbook" ] || { echo "[demo] ERROR: the $LEG leg's venv $VENV is missing: run 'bash tests/bin/bootstrap.sh $LEG'" >&2; exit 1; }
 export PATH=$VENV/bin:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$ROOT/.tmp/collections
 export ANSIBLE_NOCOLOR=1 PYTHONDONTWRITEBYTECODE=1
@@ -44,6 +52,7 @@ run_playbook() {  # $1 = label
 }
 changed_total() { awk '/^PLAY RECAP/ {r=1; next} r && /changed=/ { for (i=1;i<=NF;i++) if ($i ~ /^changed=/) { split($i,a,"="); s+=a[2] } } END { print s+0 }' "$1"; }
 
+say "Ansible: $("$VENV/bin/python" -c 'import ansible.release, platform; print("ansible-core %s, Python %s" % (ansible.release.__version__, platform.python_version()))') ($LEG leg, $VENV)"
 say "first run: ansible-playbook -i $INVENTORY -e @playbooks/vars/sandbox.yml playbooks/setup_link_domain.yml"
 run_playbook first
 say "second run of the same command (a no-op is expected)"

@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# The test suite of linktrack.https, stage by stage.
+# The test suite of linktrack.https, stage by stage, on the two supported
+# Ansible lines (tests/bin/legs.sh): the oldest (ansible 12: ansible-core 2.19,
+# amazon.aws 10, community.general 11, Python 3.11, .venv) and the newest
+# (ansible 14: ansible-core 2.21, amazon.aws 11, community.general 13,
+# Python 3.12, .tmp/venv-newest).
 #   tests/bin/run-tests.sh all            every stage, in order (what `make test` and CI run)
 #   tests/bin/run-tests.sh STAGE [...]    only those stages
-# Stages: units sandbox sanity newest-core lint docs-lint docs integration molecule ecosystem reliability
+# Leg stages run once per leg: units sanity lint docs-lint integration molecule.
+#   STAGE           on every leg in $LEGS (default: "oldest newest")
+#   STAGE@LEG       on that leg only, e.g. integration@newest
+#   oldest, newest  every leg stage on that leg
+# Stages that are not about the Ansible line run once, in .venv: sandbox docs ecosystem reliability.
 # Every stage that fails is reported at the end; the exit code is non-zero if any failed.
+# A leg whose venv is missing fails its stages (run tests/bin/bootstrap.sh): a leg is never skipped.
 # Stages that need the sandbox start a private instance (own ports and state
-# directory) and stop it again, so a sandbox you started yourself is left alone.
+# directory) and stop it again, so a sandbox you started yourself is left alone;
+# both legs' stages use the same instance (it runs in .venv).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
+# shellcheck source=tests/bin/legs.sh
+. tests/bin/legs.sh
 VENV=$ROOT/.venv
 export PATH=$VENV/bin:$PATH
+LEGS=${LEGS:-$LEGS_ALL}
+LEG_STAGES="units sanity lint docs-lint integration molecule"
 export ANSIBLE_COLLECTIONS_PATH=$ROOT/.tmp/collections
 export PYTHONDONTWRITEBYTECODE=1
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
@@ -47,12 +61,27 @@ sandbox_down() {
 }
 trap sandbox_down EXIT
 
-test_tree() { bash tests/bin/sync-test-tree.sh | tail -n 1; }
+test_tree() { bash tests/bin/sync-test-tree.sh "$1" | tail -n 1; }
+
+# use_leg LEG: the leg's venv first on PATH (the stage functions run in a
+# subshell, so this lasts for that stage only); sets LEG_PY (3.11 or 3.12)
+use_leg() {
+  local venv; venv=$(leg_venv "$ROOT" "$1") || return 1
+  if [ ! -x "$venv/bin/ansible-test" ]; then
+    echo "the $1 leg's venv ($venv) is missing or incomplete: run 'bash tests/bin/bootstrap.sh $1'" >&2
+    return 1
+  fi
+  export PATH=$venv/bin:$PATH
+  LEG_PY=$(leg_pyversion "$1")
+  echo "leg $1: $("$venv/bin/python" -c 'import ansible.release, platform; print("ansible-core %s, Python %s" % (ansible.release.__version__, platform.python_version()))'), $venv"
+}
 
 # ----------------------------------------------------------------------------
 stage_units() {
-  local d; d=$(test_tree) || return 1
-  ( cd "$d" && ansible-test units --venv --python 3.11 --color no )
+  use_leg "$1" || return 1
+  local d; d=$(test_tree "$1") || return 1
+  if ! find "$d/tests/unit" -name 'test_*.py' 2>/dev/null | grep -q .; then echo "no unit tests found" >&2; return 1; fi
+  ( cd "$d" && ansible-test units --venv --python "$LEG_PY" --color no )
 }
 
 stage_sandbox() {
@@ -65,29 +94,27 @@ stage_sandbox() {
 }
 
 stage_sanity() {
-  local d; d=$(test_tree) || return 1
+  use_leg "$1" || return 1
+  local d; d=$(test_tree "$1") || return 1
   if ls "$d"/tests/sanity/ignore-*.txt >/dev/null 2>&1; then
     echo "tests/sanity/ignore-*.txt exists: the project allows no ignore entries" >&2
     return 1
   fi
-  ( cd "$d" && ansible-test sanity --venv --python 3.11 --color no )
-}
-
-stage_newest_core() {
-  # sanity and units again under the newest ansible-core (2.21 on Python 3.12);
-  # exits 77 with a visible message where Python 3.12 is missing
-  bash tests/bin/newest-core.sh
+  ( cd "$d" && ansible-test sanity --venv --python "$LEG_PY" --color no )
 }
 
 stage_lint() {
+  use_leg "$1" || return 1
   # ansible-lint installs this collection into ~/.ansible/collections and keeps
   # an older copy of the same version there; drop it so the checkout is linted
   rm -rf "$HOME/.ansible/collections/ansible_collections/linktrack/https"
+  ansible-lint --version
   ansible-lint --offline --profile production --nocolor
 }
 
 stage_docs_lint() {
-  local d; d=$(test_tree) || return 1
+  use_leg "$1" || return 1
+  local d; d=$(test_tree "$1") || return 1
   # the dependencies must be found in the test tree (see tests/bin/sync-test-tree.sh)
   ( cd "$d" && ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false ANSIBLE_COLLECTIONS_PATH=$(cd ../../.. && pwd) antsibull-docs lint-collection-docs --plugin-docs . )
 }
@@ -104,20 +131,22 @@ write_integration_config() {
 }
 
 stage_integration() {
+  use_leg "$1" || return 1
   sandbox_up || return 1
-  local d; d=$(test_tree) || return 1
+  local d; d=$(test_tree "$1") || return 1
   write_integration_config "$d" || return 1
-  ( cd "$d" && ansible-test integration --local --python 3.11 --color no )
+  ( cd "$d" && ansible-test integration --local --python "$LEG_PY" --color no )
 }
 
 stage_molecule() {
+  use_leg "$1" || return 1
   sandbox_up || return 1
   local rc=0 s found=
   for s in roles/link_domain/molecule/*/; do
     [ -f "$s/molecule.yml" ] || continue
     found=1
     s=$(basename "$s")
-    hr "molecule test -s $s"
+    hr "molecule test -s $s ($1 leg)"
     ( cd roles/link_domain && SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV molecule test -s "$s" ) || rc=1
   done
   [ -n "$found" ] || { echo "no molecule scenarios yet"; return 77; }
@@ -137,12 +166,18 @@ stage_reliability() {
 }
 
 # ----------------------------------------------------------------------------
-run_stage() {
-  local name=$1 fn=stage_${1//-/_} start rc
-  declare -F "$fn" >/dev/null || { echo "unknown stage: $name" >&2; FAILED+=("$name(unknown)"); return; }
+is_leg_stage() { case " $LEG_STAGES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+run_stage() {  # run_stage NAME or NAME@LEG
+  local name=$1 base=${1%@*} leg="" fn start rc
+  [ "$name" != "$base" ] && leg=${name#*@}
+  fn=stage_${base//-/_}
+  if ! declare -F "$fn" >/dev/null || { [ -n "$leg" ] && ! is_leg_stage "$base"; } || { is_leg_stage "$base" && [ -z "$leg" ]; }; then
+    echo "unknown stage: $name" >&2; FAILED+=("$name(unknown)"); return
+  fi
   hr "$name"
   start=$(date +%s)
-  "$fn" 2>&1 | tee "$LOGDIR/$name.log"
+  if [ -n "$leg" ]; then "$fn" "$leg"; else "$fn"; fi 2>&1 | tee "$LOGDIR/$name.log"
   rc=${PIPESTATUS[0]}
   local secs=$(( $(date +%s) - start ))
   case $rc in
@@ -152,11 +187,33 @@ run_stage() {
   esac
 }
 
-stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(all)
-if [ "${stages[0]}" = all ]; then
-  stages=(units sandbox sanity newest-core lint docs-lint docs integration molecule ecosystem reliability)
-fi
+# expand the arguments into NAME and NAME@LEG stages
+read -r -a legs <<< "$LEGS"
+for l in "${legs[@]}"; do leg_check "$l" || exit 2; done
+stages=()
+add_leg_stages() {  # add_leg_stages STAGE LEG...
+  local st=$1 l; shift
+  for l in "$@"; do stages+=("$st@$l"); done
+}
+args=("$@")
+[ ${#args[@]} -eq 0 ] && args=(all)
+for a in "${args[@]}"; do
+  case "$a" in
+    all)
+      # the order: quick checks first, the sandbox stages last; each leg stage on every leg
+      for st in units sandbox sanity lint docs-lint docs integration molecule ecosystem reliability; do
+        if is_leg_stage "$st"; then add_leg_stages "$st" "${legs[@]}"; else stages+=("$st"); fi
+      done ;;
+    oldest|newest)
+      for st in $LEG_STAGES; do stages+=("$st@$a"); done ;;
+    *@*)
+      leg_check "${a#*@}" || exit 2
+      stages+=("$a") ;;
+    *)
+      if is_leg_stage "$a"; then add_leg_stages "$a" "${legs[@]}"; else stages+=("$a"); fi ;;
+  esac
+done
+echo "stages: ${stages[*]}"
 t0=$(date +%s)
 for s in "${stages[@]}"; do run_stage "$s"; done
 sandbox_down

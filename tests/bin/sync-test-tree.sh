@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Copies this checkout to $TMPDIR/linktrack-ansible-test-<id>/ansible_collections/linktrack/https
-# and links the dependency collections from the virtual environment's `ansible`
-# package beside it. Prints the path. ansible-test wants a real directory at a
-# path ending in ansible_collections/NAMESPACE/NAME; it must lie outside this git
-# checkout, or ansible-test asks git for the file list and sees nothing.
+# Usage: sync-test-tree.sh [LEG]     (oldest or newest, default oldest; see tests/bin/legs.sh)
+# Copies this checkout to $TMPDIR/linktrack-ansible-test-<id>-<LEG>/ansible_collections/linktrack/https
+# and copies the dependency collections of that leg's `ansible` package (its
+# own amazon.aws and community.general) beside it. Prints the path. ansible-test
+# wants a real directory at a path ending in ansible_collections/NAMESPACE/NAME;
+# it must lie outside this git checkout, or ansible-test asks git for the file
+# list and sees nothing. One tree per leg, so that each leg tests against its
+# own dependencies.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-VENV=$ROOT/.venv
+# shellcheck source=tests/bin/legs.sh
+. "$ROOT/tests/bin/legs.sh"
+LEG=${1:-oldest}
+leg_check "$LEG"
+VENV=$(leg_venv "$ROOT" "$LEG")
+[ -x "$VENV/bin/python" ] || { echo "the $LEG leg's venv $VENV is missing: run 'bash tests/bin/bootstrap.sh $LEG'" >&2; exit 1; }
 ID=$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)
-DEST=${TMPDIR:-/tmp}/linktrack-ansible-test-$ID/ansible_collections
+DEST=${TMPDIR:-/tmp}/linktrack-ansible-test-$ID-$LEG/ansible_collections
 SITE=$("$VENV/bin/python" -c 'import ansible_collections; print(list(ansible_collections.__path__)[0])')
 mkdir -p "$DEST/linktrack/https"
 rsync -a --delete \
@@ -21,6 +29,7 @@ rsync -a --delete \
 # path is inside a repository, which would leave the dependency empty.
 for dep in amazon/aws community/general; do
   ns=${dep%/*}
+  [ -d "$SITE/$dep" ] || { echo "$SITE/$dep is missing from the $LEG leg's ansible package" >&2; exit 1; }
   mkdir -p "$DEST/$ns"
   [ -L "$DEST/$dep" ] && rm -f "$DEST/$dep"
   rsync -a --delete --exclude __pycache__ "$SITE/$dep/" "$DEST/$dep/" >&2
