@@ -12,6 +12,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import time
 
 from .envfile import read_env_file  # noqa: F401  pylint: disable=unused-import
 from .settings import SANDBOX_DIR
@@ -169,3 +170,82 @@ def distribution_config(reference, alias, origin, certificate_arn, viewer_policy
         },
         "ViewerCertificate": {"ACMCertificateArn": certificate_arn, "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"},
     }
+
+
+def publish_bind(values, name, rdtype, *rdata, ttl=60):
+    """Replace ``name``'s ``rdtype`` set in the BIND zone with ``rdata`` (TSIG-signed RFC 2136 update); returns the rcode text."""
+    # pylint: disable=import-outside-toplevel
+    import dns.query
+    import dns.rcode
+    import dns.tsigkeyring
+    import dns.update
+    keyring = dns.tsigkeyring.from_text({values["SANDBOX_TSIG_KEY_NAME"]: (values["SANDBOX_TSIG_ALGORITHM"], values["SANDBOX_TSIG_SECRET"])})
+    update = dns.update.UpdateMessage(values["SANDBOX_ZONE"] + ".", keyring=keyring, keyalgorithm=values["SANDBOX_TSIG_ALGORITHM"])
+    update.replace(name if name.endswith(".") else name + ".", ttl, rdtype, *rdata)
+    response = dns.query.tcp(update, values["SANDBOX_DNS_SERVER"], port=int(values["SANDBOX_DNS_PORT"]), timeout=5)
+    return dns.rcode.to_text(response.rcode())
+
+
+def wait_for(read, done, timeout, interval=0.2):
+    """Call ``read()`` until ``done(value)`` or ``timeout`` seconds passed; returns the last value.
+
+    ``read`` may raise a botocore ClientError with code ResourceNotFoundException
+    (a certificate ACM does not know yet): that counts as not done, value None.
+    """
+    from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            value = None
+        if (value is not None and done(value)) or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def publish_route53(route53, name, rdtype, *values, ttl=60):
+    """UPSERT ``name``'s ``rdtype`` set with ``values`` in the Route 53 hosted zone that holds the name (the emulator's API)."""
+    name = name.rstrip(".").lower()
+    zones = [zone for zone in route53.list_hosted_zones()["HostedZones"] if not zone.get("Config", {}).get("PrivateZone")
+             and (name + ".").endswith("." + zone["Name"].lower())]
+    zone = max(zones, key=lambda zone: len(zone["Name"]))
+    route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": name + ".", "Type": rdtype, "TTL": ttl, "ResourceRecords": [{"Value": value} for value in values]}}]})
+    return zone["Id"]
+
+
+def issue_certificate(acm, domain, sans=None, timeout=20.0, **kwargs):
+    """Request a DNS-validated certificate and publish its validation records in Route 53, as ACM needs; returns (arn, status).
+
+    With the sandbox's AWS behaviour the certificate is ISSUED only once its
+    validation CNAMEs answer; with ``instant`` it is ISSUED after a second anyway.
+    """
+    import uuid  # pylint: disable=import-outside-toplevel
+    import boto3  # pylint: disable=import-outside-toplevel
+    route53 = boto3.session.Session().client(
+        "route53", endpoint_url=acm.meta.endpoint_url, region_name=acm.meta.region_name,
+        aws_access_key_id="testing", aws_secret_access_key="testing")
+    request = {"DomainName": domain, "ValidationMethod": "DNS", "IdempotencyToken": uuid.uuid4().hex[:32]}
+    if sans:
+        request["SubjectAlternativeNames"] = list(sans)
+    request.update(kwargs)
+    arn = acm.request_certificate(**request)["CertificateArn"]
+
+    def describe():
+        return acm.describe_certificate(CertificateArn=arn)["Certificate"]
+
+    cert = wait_for(describe, lambda cert: cert["Status"] != "PENDING_VALIDATION" or all(
+        option.get("ResourceRecord") for option in cert.get("DomainValidationOptions", [])), timeout)
+    if cert is None:
+        return arn, None
+    published = set()
+    for option in cert.get("DomainValidationOptions", []):
+        record = option.get("ResourceRecord")
+        if record and cert["Status"] == "PENDING_VALIDATION" and record["Name"] not in published:
+            publish_route53(route53, record["Name"], record["Type"], record["Value"])
+            published.add(record["Name"])
+    cert = wait_for(describe, lambda cert: cert["Status"] != "PENDING_VALIDATION", timeout)
+    return arn, cert["Status"] if cert else None
