@@ -1166,7 +1166,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     """
     caller = new_caller()
     distribution = None
-    tracker = Progress(report=progress)
+    tracker = Progress(report=progress, quiet_start=True)
     try:
         check_region(params, "cloudfront_link_distribution")
         spec = DistributionSpec.from_params(params)

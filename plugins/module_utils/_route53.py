@@ -943,7 +943,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     failure is a dict with ``failed: true`` and ``msg``.
     """
     caller = new_caller()
-    tracker = Progress(report=progress)
+    tracker = Progress(report=progress, quiet_start=True)
     try:
         request = Request(
             params["records"], state=params["state"], zone=params["zone"], hosted_zone_id=params["hosted_zone_id"],
