@@ -31,13 +31,8 @@ from linktrack_sandbox import testing
 
 
 def _issued_certificate(acm, domain):
-    arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS", IdempotencyToken=uuid.uuid4().hex[:32])["CertificateArn"]
-    deadline = time.monotonic() + 10.0
-    while True:
-        status = acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
-        if status == "ISSUED" or time.monotonic() > deadline:
-            return arn, status
-        time.sleep(0.2)
+    # ACM issues once the validation CNAME answers (the sandbox's AWS behaviour): publish it in Route 53.
+    return testing.issue_certificate(acm, domain)
 
 
 def _unique(prefix):
@@ -70,14 +65,14 @@ def _addresses(response):
 
 # --- ACM and the edge's TLS ---------------------------------------------------------
 
-def test_requested_certificate_is_issued_by_the_sandbox_ca_within_3_seconds(aws, sandbox):
+def test_requested_certificate_is_issued_by_the_sandbox_ca_in_seconds(aws, sandbox):
     acm = aws("acm")
     started = time.monotonic()
     arn, status = _issued_certificate(acm, "cert.example.com")
     assert status == "ISSUED"
-    # About one second (MOTO_ACM_VALIDATION_WAIT=1) plus polling; moto's default would be 60 s.
-    # The margin is for busy 2-core machines.
-    assert time.monotonic() - started < 5.0
+    # About 3 s with the AWS behaviour at scale 1 (records after 2 s, ISSUED 1 s after the CNAME answers)
+    # plus polling; moto's default would be 60 s. The margin is for busy 2-core machines.
+    assert time.monotonic() - started < 8.0
     described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
     assert described["KeyAlgorithm"] == "RSA_2048"
     assert described["SubjectAlternativeNames"] == ["cert.example.com"]
@@ -129,7 +124,9 @@ def test_requests_at_once_with_one_token_make_one_certificate(aws, sandbox):  # 
     arns, codes = _at_once([functools.partial(acm.request_certificate, DomainName=domain, ValidationMethod="DNS",
                                               IdempotencyToken=token) for acm in clients])
     arns = [answer["CertificateArn"] for answer in arns]
-    listed = [c["CertificateArn"] for c in clients[0].list_certificates()["CertificateSummaryList"] if c["DomainName"] == domain]
+    # A new certificate is listed only after a few seconds (the sandbox's AWS behaviour).
+    listed = testing.wait_for(lambda: [c["CertificateArn"] for c in clients[0].list_certificates()["CertificateSummaryList"]
+                                       if c["DomainName"] == domain], bool, 10.0)
     assert codes == []
     assert len(arns) == len(clients)
     assert len(set(arns)) == 1, arns
@@ -138,9 +135,9 @@ def test_requests_at_once_with_one_token_make_one_certificate(aws, sandbox):  # 
 
 def test_creates_at_once_with_one_caller_reference_make_one_distribution(aws, sandbox):  # pylint: disable=unused-argument
     """CloudFront makes one distribution per CallerReference; the others get DistributionAlreadyExists."""
-    arn, _status = _issued_certificate(aws("acm"), _unique("ref"))
-    clients = [aws("cloudfront") for dummy in range(8)]
     alias = _unique("ref")
+    arn, _status = _issued_certificate(aws("acm"), alias)
+    clients = [aws("cloudfront") for dummy in range(8)]
     config = testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn)
     made, codes = _at_once([functools.partial(cf.create_distribution, DistributionConfig=config) for cf in clients])
     listed = [d["Id"] for d in clients[0].list_distributions()["DistributionList"].get("Items", [])
@@ -173,16 +170,22 @@ def test_edge_presents_the_cloudfront_default_certificate_for_other_names(sandbo
     assert (status, headers["x-iterable-region"]) == (404, "usdc")
 
 
-def test_deleted_certificate_is_not_served(aws, sandbox):
+def test_certificate_in_use_is_not_deleted_and_stays_served(aws, sandbox):
+    """ACM refuses to delete a certificate a distribution uses (ResourceInUseException), so the edge keeps serving it."""
     acm = aws("acm")
-    alias = _unique("deleted")
+    alias = _unique("inuse")
     arn, _status = _issued_certificate(acm, alias)
-    aws("cloudfront").create_distribution(DistributionConfig=testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn))
+    cloudfront = aws("cloudfront")
+    dist = cloudfront.create_distribution(DistributionConfig=testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn))
+    testing.wait_for(lambda: cloudfront.get_distribution(Id=dist["Distribution"]["Id"])["Distribution"]["Status"], "Deployed".__eq__, 30.0)
+    served = acm.get_certificate(CertificateArn=arn)["Certificate"].strip()
     der, _version = testing.tls_peer_certificate(sandbox, alias)
-    assert ssl.DER_cert_to_PEM_cert(der).strip() == acm.get_certificate(CertificateArn=arn)["Certificate"].strip()
-    acm.delete_certificate(CertificateArn=arn)
+    assert ssl.DER_cert_to_PEM_cert(der).strip() == served
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        acm.delete_certificate(CertificateArn=arn)
+    assert caught.value.response["Error"]["Code"] == "ResourceInUseException"
     der, _version = testing.tls_peer_certificate(sandbox, alias)
-    assert x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "*.cloudfront.net"
+    assert ssl.DER_cert_to_PEM_cert(der).strip() == served
 
 
 # --- the edge's HTTP routing ---------------------------------------------------------
@@ -367,8 +370,8 @@ def test_stats_count_requests_and_writes(aws, sandbox, link_domain):
     route53 = aws("route53")
     testing.edge_request(sandbox, link_domain["alias"], "/")  # the edge's own look-ups are not counted
     _stats(sandbox, reset=True)
-    arn = acm.request_certificate(DomainName=_unique("stats"), ValidationMethod="DNS")["CertificateArn"]
-    acm.describe_certificate(CertificateArn=arn)
+    acm.request_certificate(DomainName=_unique("stats"), ValidationMethod="DNS")
+    acm.list_certificates()
     cloudfront.list_distributions()
     route53.change_resource_record_sets(HostedZoneId=sandbox["SANDBOX_R53_ZONE_ID"], ChangeBatch={"Changes": [
         {"Action": "UPSERT", "ResourceRecordSet": {"Name": _unique("stats"), "Type": "TXT", "TTL": 60, "ResourceRecords": [{"Value": '"x"'}]}}]})
@@ -381,4 +384,4 @@ def test_stats_count_requests_and_writes(aws, sandbox, link_domain):
     assert stats["write_actions"] == {"acm:RequestCertificate": 1, "route53:ChangeResourceRecordSets": 1}
     assert stats["actions"]["cloudfront:ListDistributions"] == 1
     assert stats["actions"]["route53:ListTagsForResources"] == 1
-    assert stats["actions"]["acm:DescribeCertificate"] == 1
+    assert stats["actions"]["acm:ListCertificates"] == 1
