@@ -322,8 +322,9 @@ waited_seconds:
 wait_history:
   description:
     - One entry per poll of a wait for C(Deployed), the first and the latest ones when there were more than 200.
-      Empty when nothing was awaited. Run by the action plugin, each poll is also shown while the task runs, as
-      C(links.example.com: distribution E2QWRUHAPOMQZL InProgress, 3m10s of 40m).
+      Empty when nothing was awaited.
+    - "Run by the action plugin, each poll is also shown while the task runs, as
+      C(links.example.com: distribution E2QWRUHAPOMQZL InProgress, 3m10s of 40m)."
   returned: always
   type: list
   elements: dict

@@ -266,8 +266,9 @@ waited_seconds:
 wait_history:
   description:
     - One entry per C(GetChange) poll while waiting for C(INSYNC) (C(what), C(state), C(elapsed), C(timeout),
-      C(done)). Empty when nothing was awaited. Run by the action plugin, each poll is also shown while the task
-      runs, as C(links.example.com: Route 53 change C2682N5HXP0BZ4 PENDING, 4s of 5m).
+      C(done)). Empty when nothing was awaited.
+    - "Run by the action plugin, each poll is also shown while the task runs, as
+      C(links.example.com: Route 53 change C2682N5HXP0BZ4 PENDING, 4s of 5m)."
   returned: always
   type: list
   elements: dict
