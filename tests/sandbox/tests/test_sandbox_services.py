@@ -46,9 +46,16 @@ def link_domain(aws):
     alias = _unique("links")
     arn, status = _issued_certificate(acm, alias)
     assert status == "ISSUED"
-    dist = aws("cloudfront").create_distribution(
-        DistributionConfig=testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn))["Distribution"]
+    dist = _deployed_distribution(aws("cloudfront"), testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn))
     return {"alias": alias, "arn": arn, "distribution": dist}
+
+
+def _deployed_distribution(cloudfront, config):
+    """CreateDistribution, then wait for Deployed: the edge serves a new distribution only from then on (AWS behaviour)."""
+    dist = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    got = testing.wait_for(lambda: cloudfront.get_distribution(Id=dist["Id"])["Distribution"], lambda got: got["Status"] == "Deployed", 30.0)
+    assert got["Status"] == "Deployed"
+    return got
 
 
 def _query(sandbox, name, rdtype, tcp=False, server="R53"):
@@ -197,7 +204,7 @@ def test_edge_routes_to_the_origin_of_the_distribution(aws, sandbox):
     for origin, region in (("links.iterable.com", "usdc"), ("links.eu.iterable.com", "edc")):
         alias = _unique(region)
         arn, _status = _issued_certificate(acm, alias)
-        cloudfront.create_distribution(DistributionConfig=testing.distribution_config(uuid.uuid4().hex, alias, origin, arn))
+        _deployed_distribution(cloudfront, testing.distribution_config(uuid.uuid4().hex, alias, origin, arn))
         for https in (True, False):
             status, headers, _body = testing.edge_request(sandbox, alias, "/a/click?_u=https%3A%2F%2Fshop.example.org%2Fsale", https=https)
             assert status == 302
@@ -217,7 +224,7 @@ def test_edge_applies_viewer_protocol_policy_and_rejects_unknown_hosts(aws, sand
     for policy, expected in (("redirect-to-https", 301), ("https-only", 403)):
         alias = _unique(policy)
         arn, _status = _issued_certificate(acm, alias)
-        cloudfront.create_distribution(DistributionConfig=testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn, policy))
+        _deployed_distribution(cloudfront, testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn, policy))
         status, headers, _body = testing.edge_request(sandbox, alias, "/x?y=1", https=False)
         assert status == expected
         if expected == 301:
@@ -233,8 +240,7 @@ def test_edge_applies_viewer_protocol_policy_and_rejects_unknown_hosts(aws, sand
 def test_edge_without_forwarded_headers_sends_the_origin_its_own_name(aws, sandbox):
     alias = _unique("noforward")
     arn, _status = _issued_certificate(aws("acm"), alias)
-    aws("cloudfront").create_distribution(
-        DistributionConfig=testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn, forward_all=False))
+    _deployed_distribution(aws("cloudfront"), testing.distribution_config(uuid.uuid4().hex, alias, "links.iterable.com", arn, forward_all=False))
     status, headers, _body = testing.edge_request(sandbox, alias, "/a/click?_u=https%3A%2F%2Fshop.example.org%2F", headers={"User-Agent": "Mail/1.0"})
     assert headers["x-sandbox-host-forwarded"] == "no"
     assert headers["x-received-host"] == "links.iterable.com"
@@ -245,7 +251,7 @@ def test_edge_without_forwarded_headers_sends_the_origin_its_own_name(aws, sandb
 def test_edge_answers_502_for_an_origin_it_does_not_play(aws, sandbox):
     alias = _unique("otherorigin")
     arn, _status = _issued_certificate(aws("acm"), alias)
-    aws("cloudfront").create_distribution(DistributionConfig=testing.distribution_config(uuid.uuid4().hex, alias, "origin.example.net", arn))
+    _deployed_distribution(aws("cloudfront"), testing.distribution_config(uuid.uuid4().hex, alias, "origin.example.net", arn))
     status, _headers, body = testing.edge_request(sandbox, alias, "/")
     assert status == 502
     assert b"origin.example.net" in body
