@@ -772,13 +772,17 @@ class LinkDistribution:
             # a TXT record _<alias> whose value is the target distribution's domain name proves control of
             # the domain; AssociateAlias then moves the alias if the source distribution is in the same
             # account or disabled, otherwise AWS Support moves it.
-            todo = ("Remove the alias from that distribution in its own account and run again, or move it here: "
-                    "publish the TXT record _%s with the value %s, then call AssociateAlias "
-                    "(aws cloudfront associate-alias --target-distribution-id %s --alias %s), which works once the "
-                    "other distribution is disabled; while it is enabled in another account, only AWS Support can "
-                    "move the alias (CloudFront Developer Guide, \"Move an alternate domain name\")." % (
-                        spec.domain_name, own_domain or "<the target distribution's domain name, dXXXX.cloudfront.net>",
-                        own_id or "<target distribution id>", spec.domain_name))
+            if own_id:
+                txt = "publish the TXT record _%s with the value %s, then run aws cloudfront associate-alias " \
+                      "--target-distribution-id %s --alias %s" % (spec.domain_name, own_domain, own_id, spec.domain_name)
+            else:
+                txt = "publish a TXT record _%s whose value is the domain name (dXXXX.cloudfront.net) of the " \
+                      "distribution that is to take the alias, then run aws cloudfront associate-alias with that " \
+                      "distribution's id and --alias %s" % (spec.domain_name, spec.domain_name)
+            todo = ("Remove the alias from that distribution in its own account (or disable that distribution) and "
+                    "run again. To move the alias without that account (CloudFront Developer Guide, \"Move an "
+                    "alternate domain name\"): %s; this works once the other distribution is disabled, otherwise "
+                    "AWS Support moves the alias." % txt)
         return LinktrackError(
             "domain_name: %s, so it cannot be added to %s. Nothing was changed. %s" % (what, target, todo),
             field="domain_name",
