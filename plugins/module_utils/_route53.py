@@ -480,7 +480,7 @@ class Request:
     @property
     def subject(self):
         """Who the progress lines are about: the shortest record name that is a host name (not ``_x...``)."""
-        hosts = [r.name for r in self.records if not r.name.startswith(("_", "*"))]
+        hosts = [n for n in [r.name for r in self.records] + self.read_names if not n.startswith(("_", "*"))]
         return min(hosts, key=len) if hosts else self.records[0].name
 
     @property

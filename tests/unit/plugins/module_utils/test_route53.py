@@ -739,3 +739,10 @@ def test_run_module_takes_progress_and_returns_the_wait_history(aws, monkeypatch
     assert result.get("failed") is not True, result
     assert [h["state"] for h in result["wait_history"]] == ["PENDING", "INSYNC"]
     assert len(lines) == 2 and all(line.startswith("links.example.com: Route 53 change ") for line in lines)
+
+
+def test_progress_lines_are_about_the_tracking_domain():
+    validation = Request(records=[cname(VALIDATION, "_x.acm-validations.aws")], read_names=["links.example.com"])
+    assert validation.subject == "links.example.com"
+    assert Request(records=[cname(VALIDATION, "_x.acm-validations.aws")]).subject == VALIDATION
+    assert Request(records=[alias("links.example.com", "A"), cname("www.links.example.com", DIST)]).subject == "links.example.com"
