@@ -86,7 +86,7 @@ def enforced():
     return _INSTALLED["windows"] is not None
 
 
-# --- reads for the other stand-ins (edge, catalog, ACM's InUseBy) -----------------------------
+# --- reads for the other stand-ins (edge, catalog) -----------------------------------------------
 
 def _backends():
     from moto.cloudfront.models import cloudfront_backends  # pylint: disable=import-outside-toplevel
@@ -98,7 +98,7 @@ def _state(backend):
     """The sandbox's own bookkeeping on one account's backend (moto's reset drops it with the backend)."""
     state = backend.__dict__.get("sandbox_state")
     if state is None:
-        state = backend.__dict__.setdefault("sandbox_state", {"references": {}, "deleted": {}})
+        state = backend.__dict__.setdefault("sandbox_state", {"references": {}})
     return state
 
 
@@ -112,15 +112,6 @@ def served(account_id, distribution_id):
         return True
     since = dist.__dict__.get("sandbox_served_from")
     return since is None or time.monotonic() >= since
-
-
-def deleted_distributions(account_id):
-    """{distribution ARN: (time.monotonic() of its deletion, its ACM certificate ARN or "")} for one account."""
-    from moto.cloudfront.models import cloudfront_backends  # pylint: disable=import-outside-toplevel
-    if account_id not in cloudfront_backends:
-        return {}
-    with _LOCK:
-        return dict(_state(cloudfront_backends[account_id]["aws"])["deleted"])
 
 
 # --- the rules -----------------------------------------------------------------------------------
@@ -312,10 +303,7 @@ def _patched_delete(original):
             if enabled or dist.status != "Deployed":
                 raise _exception("DistributionNotDisabled", "The distribution you are trying to delete has not been disabled. (%s: %s, %s)" % (
                     distribution_id, "enabled" if enabled else "disabled", dist.status))
-            viewer = getattr(dist.distribution_config, "ViewerCertificate", None)
-            cert = getattr(viewer, "acm_certificate_arn", "") or ""
             original(self, distribution_id, if_match)
-            _state(self)["deleted"][dist.arn] = (time.monotonic(), cert)
     return delete_distribution
 
 

@@ -234,7 +234,7 @@ def _patched_get_change(original):
         # pylint: disable=import-outside-toplevel
         from moto.core.responses import ActionResult
         from moto.route53.exceptions import Route53ClientError
-        change_id = str(self._get_param("Id") or "").split("/")[-1]
+        change_id = str(self._get_param("Id") or "").rsplit("/", maxsplit=1)[-1]
         if change_id in MOTO_CHANGE_IDS:
             return original(self)
         with _LOCK:
