@@ -332,7 +332,7 @@ class AcmRealism:
             backend = cloudfront_backends[account]["aws"]
         except KeyError:
             return users
-        for dist in list(backend.distributions.values()):
+        for dist in backend.distributions.copy().values():  # a copy: other threads create and delete
             if _certificate_of(dist) == bundle.arn and dist.arn not in users:
                 users.append(dist.arn)
         now = self.clock()
@@ -505,7 +505,9 @@ def _patch_cloudfront(backend_cls, realism):
                 if deleted is None:
                     deleted = []
                     self.sandbox_deleted_users = deleted
-                deleted.append((cert_arn, dist_arn, realism.clock()))
+                now = realism.clock()
+                deleted[:] = [entry for entry in deleted if now < entry[2] + realism.windows.acm_in_use_linger]
+                deleted.append((cert_arn, dist_arn, now))
             return result
         return delete_distribution
     _wrap(backend_cls, "delete_distribution", make_delete)
