@@ -9,6 +9,8 @@ by the sandbox CA) of the enabled distribution that has the name as an alias;
 for any other name, or no SNI, a sandbox-CA certificate for *.cloudfront.net.
 HTTP and HTTPS: requests are routed by Host header to a distribution and
 forwarded to the origin stand-in that plays the distribution's origin domain.
+With AWS's behaviour a new distribution counts only from its first Deployed on
+(``Catalog.served``): before that neither its certificate nor its routing exists.
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
