@@ -2,7 +2,7 @@
 # Usage: sync-test-tree.sh [LEG]     (oldest or newest, default oldest; see tests/bin/legs.sh)
 # Copies this checkout to $TMPDIR/linktrack-ansible-test-<id>-<LEG>/ansible_collections/linktrack/https
 # and copies the dependency collections of that leg's `ansible` package (its
-# own amazon.aws and community.general) beside it. Prints the path. ansible-test
+# own amazon.aws and community.general, and what they depend on) beside it. Prints the path. ansible-test
 # wants a real directory at a path ending in ansible_collections/NAMESPACE/NAME;
 # it must lie outside this git checkout, or ansible-test asks git for the file
 # list and sees nothing. One tree per leg, so that each leg tests against its
@@ -24,10 +24,30 @@ rsync -a --delete \
   --exclude /tests/output --exclude /tests/sandbox/.state --exclude /tests/sandbox/sandbox.env \
   --exclude __pycache__ --exclude '*.pyc' --exclude /.ansible --exclude '/*.tar.gz' \
   "$ROOT/" "$DEST/linktrack/https/" >&2
+# The collections galaxy.yml depends on, and what they depend on in turn (their
+# MANIFEST.json), from the leg's `ansible` package: community.general 13, for
+# one, needs community.library_inventory_filtering_v1.
+mapfile -t DEPS < <("$VENV/bin/python" - "$ROOT/galaxy.yml" "$SITE" <<'PY'
+import json, os, sys
+import yaml
+todo = list(yaml.safe_load(open(sys.argv[1]))["dependencies"])
+seen = []
+while todo:
+    name = todo.pop(0)
+    if name in seen:
+        continue
+    seen.append(name)
+    manifest = os.path.join(sys.argv[2], *name.split(".")) + "/MANIFEST.json"
+    if os.path.exists(manifest):
+        with open(manifest) as handle:
+            todo += list(json.load(handle)["collection_info"].get("dependencies") or {})
+print("\n".join(name.replace(".", "/") for name in seen))
+PY
+)
 # Real copies, not links: the venv lies inside this git checkout (and is ignored
 # there), and tools such as antsibull-docs copy a collection "by git" when its
 # path is inside a repository, which would leave the dependency empty.
-for dep in amazon/aws community/general; do
+for dep in "${DEPS[@]}"; do
   ns=${dep%/*}
   [ -d "$SITE/$dep" ] || { echo "$SITE/$dep is missing from the $LEG leg's ansible package" >&2; exit 1; }
   mkdir -p "$DEST/$ns"
