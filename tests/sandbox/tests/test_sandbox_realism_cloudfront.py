@@ -345,3 +345,22 @@ def test_instant_is_moto_as_before(tmp_path_factory, sandbox_python):  # pylint:
     finally:
         down = testing.run_sandbox(env, "down")
         assert down.returncode == 0, down.stdout + down.stderr
+
+
+# --- the cover rule itself (no sandbox needed) ---------------------------------------------------------
+
+@pytest.mark.parametrize("names, alias, expected", [
+    (["links.example.com"], "links.example.com", True),
+    (["LINKS.example.com"], "links.EXAMPLE.com", True),
+    (["*.example.com"], "links.example.com", True),
+    (["*.example.com"], "example.com", False),
+    (["*.example.com"], "a.links.example.com", False),
+    (["*.example.com"], "*.example.com", True),
+    (["links.example.com"], "*.example.com", False),
+    (["*.links.example.com"], "*.example.com", False),
+    (["links.example.com"], "links.example.com.", False),
+    (["example.com", "*.example.com"], "example.com", True),
+])
+def test_what_a_certificate_covers(names, alias, expected):
+    from linktrack_sandbox import realism_cloudfront  # pylint: disable=import-outside-toplevel
+    assert realism_cloudfront.covers(names, alias) is expected

@@ -217,3 +217,19 @@ def test_instant_is_moto_as_before_and_reset_recreates_both_zones(tmp_path_facto
     finally:
         down = testing.run_sandbox(env, "down")
         assert down.returncode == 0, down.stdout + down.stderr
+
+
+# --- the batch rules themselves (no sandbox needed) ------------------------------------------------------
+
+def test_batch_rules_weighted_cnames_and_escaped_names():
+    from linktrack_sandbox import realism_route53  # pylint: disable=import-outside-toplevel
+    weighted = [dict(_set("w.example.com.", "CNAME", "a.example.net"), SetIdentifier=ident, Weight=1) for ident in ("one", "two")]
+    errors, after = realism_route53.check_batch("example.com.", False, [], [{"Action": "CREATE", "ResourceRecordSet": record} for record in weighted])
+    assert (errors, len(after)) == ([], 2)  # CNAME sets of one name with their own SetIdentifier may live together
+    errors, _after = realism_route53.check_batch("example.com.", False, [_set("\\052.example.com.", "TXT", '"x"')],
+                                                 [{"Action": "CREATE", "ResourceRecordSet": _set("*.example.com.", "TXT", '"y"')}])
+    assert len(errors) == 1 and "already exists" in errors[0]  # Route 53 writes * as \052: the same name
+    errors, _after = realism_route53.check_batch("example.com.", False, [], [
+        {"Action": "DELETE", "ResourceRecordSet": _set("a.example.com.", "TXT", '"x"')},
+        {"Action": "CREATE", "ResourceRecordSet": _set("example.com.", "CNAME", "a.example.net")}])
+    assert len(errors) == 2  # every refusal of a batch in one answer
