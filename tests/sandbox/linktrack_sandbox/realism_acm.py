@@ -32,7 +32,8 @@ each rule with its source):
    DeleteCertificate answers ResourceInUseException while InUseBy is not empty;
 8. ``ManagedBy`` from RequestCertificate's ManagedBy parameter (CLOUDFRONT);
 9. ListCertificates without ``Includes.keyTypes`` lists only RSA_1024 and
-   RSA_2048 certificates (Filters API reference).
+   RSA_2048 certificates (Filters API reference); RequestCertificate's
+   KeyAlgorithm (RSA_2048, EC_prime256v1, EC_secp384r1) gives the key it names.
 Also: GetCertificate of a certificate that is not ISSUED answers
 RequestInProgressException (GetCertificate API reference), and a certificate
 that is not ISSUED has no Serial, NotBefore, NotAfter or IssuedAt.
@@ -45,12 +46,16 @@ import logging
 import threading
 import time
 
+from . import ca
+
 _LOG = logging.getLogger("sandbox.realism.acm")
 
 PROBE_INTERVAL = 0.25
 MAX_PROBE_INTERVAL = 1.0
 DNS_TIMEOUT = 0.5
 DEFAULT_KEY_TYPES = ("RSA_1024", "RSA_2048")
+# RequestCertificate API reference: "Algorithms supported for an ACM certificate request include: RSA_2048, EC_prime256v1, EC_secp384r1".
+REQUEST_KEY_ALGORITHMS = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")
 AMAZON_CAA_DOMAINS = ("amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com")
 _NOT_ISSUED_FIELDS = ("Serial", "NotBefore", "NotAfter", "IssuedAt")
 _ATTR = "sandbox_realism"
@@ -481,9 +486,15 @@ def _patch_responses(response_cls, models, realism):
             if managed_by is not None and managed_by != "CLOUDFRONT":
                 raise _error("ValidationException", "Value '%s' at 'managedBy' failed to satisfy constraint: "
                              "Member must satisfy enum value set: [CLOUDFRONT]" % managed_by)
+            key_algorithm = self._get_param("KeyAlgorithm")  # pylint: disable=protected-access
+            if key_algorithm is not None and key_algorithm not in REQUEST_KEY_ALGORITHMS:
+                raise _error("ValidationException", "Value '%s' at 'keyAlgorithm' failed to satisfy constraint: a certificate "
+                             "request takes one of %s; other algorithms are for imported certificates only"
+                             % (key_algorithm, ", ".join(REQUEST_KEY_ALGORITHMS)))
             _REQUEST.managed_by = managed_by
             try:
-                return original(self)
+                with ca.requested_key_algorithm(key_algorithm):
+                    return original(self)
             finally:
                 _REQUEST.managed_by = None
         return request_certificate

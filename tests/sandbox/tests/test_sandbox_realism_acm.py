@@ -335,6 +335,21 @@ def test_list_without_key_types_returns_only_rsa(real):
     assert not _listed(acm, rsa_arn, Includes={"keyTypes": ["EC_prime256v1"]})
 
 
+def test_request_gives_the_key_algorithm_asked_for(real):
+    """RequestCertificate reference: KeyAlgorithm RSA_2048 (the default), EC_prime256v1 or EC_secp384r1."""
+    acm = real["acm"]
+    arn, status = testing.issue_certificate(acm, _name("ecdsa"), KeyAlgorithm="EC_prime256v1")
+    assert status == "ISSUED"
+    assert _describe(acm, arn)["KeyAlgorithm"] == "EC_prime256v1"
+    key = x509.load_pem_x509_certificate(acm.get_certificate(CertificateArn=arn)["Certificate"].encode()).public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
+    assert not _listed(acm, arn)
+    assert _listed(acm, arn, Includes={"keyTypes": ["EC_prime256v1"]})
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        _request(acm, _name("rsa4096"), KeyAlgorithm="RSA_4096")
+    assert _code(caught) == "ValidationException"
+
+
 # --- 5. the validation deadline ----------------------------------------------------------------------
 
 def test_validation_times_out_without_a_record(small):
