@@ -98,6 +98,7 @@ class CertState:
         self.seen = {}          # validation record name -> when first seen right
         self.outcome = None     # None (pending), "ISSUED", "FAILED", "VALIDATION_TIMED_OUT"
         self.decided = None
+        self.decided_at = None  # wall clock (epoch seconds), for IssuedAt
         self.caa_failed = set()  # names whose CAA allows no Amazon CA
         self.managed_by = None
 
@@ -283,6 +284,7 @@ class AcmRealism:
     def _decide(self, bundle, state, outcome):
         state.outcome = outcome
         state.decided = self.clock()
+        state.decided_at = time.time()
         bundle.status = outcome
         _LOG.info("%s: %s%s", bundle.arn, outcome, " (CAA_ERROR: %s)" % ", ".join(sorted(state.caa_failed)) if state.caa_failed else "")
 
@@ -300,6 +302,8 @@ class AcmRealism:
         if bundle.status != "ISSUED":
             for field in _NOT_ISSUED_FIELDS:
                 cert.pop(field, None)
+        elif state.decided_at is not None:
+            cert["IssuedAt"] = state.decided_at
         if bundle.status == "FAILED" and state.caa_failed:
             cert["FailureReason"] = "CAA_ERROR"
         records = self.records(bundle)
