@@ -77,6 +77,7 @@ except ImportError:  # pragma: no cover - the module reports missing_required_li
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Clock,
     LinktrackError,
+    Progress,
     normalize_domain,
     poll_until,
 )
@@ -464,7 +465,7 @@ class DnsChecker:
     # ---- waiting -----------------------------------------------------------
 
     def wait(self, name, rdtype, expected, servers=None, port=53, timeout=600, mode="all", state="present",
-             match="exact"):
+             match="exact", progress=None):
         """Ask until the servers answer as expected or ``timeout`` passes; returns a result dictionary.
 
         On timeout raises ``LinktrackError`` whose message and ``details`` give
@@ -492,7 +493,8 @@ class DnsChecker:
 
         want = _wanted(name, rdtype, expected, state, match)
         try:
-            responses, waited = poll_until(check, timeout, want, clock=self.clock, first_delay=1.0, max_delay=10.0)
+            responses, waited = poll_until(check, timeout, want, clock=self.clock, first_delay=1.0, max_delay=10.0,
+                                           progress=progress, label="%s %s" % (rdtype, name))
         except LinktrackError as exc:
             responses = last.get("responses") or OrderedDict()
             _matched, failing = evaluate(responses, expected, mode, state, match)
@@ -580,20 +582,35 @@ def wait_for_records(name, rdtype, expected, servers=None, port=53, timeout=600,
     return checker.wait(name, rdtype, expected, servers, port, timeout, mode, state, match)
 
 
-def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+def wait_progress(report, timeout, subject=""):
+    """The ``Progress`` of a wait of the collection's checks, or ``None``.
+
+    ``report`` is the ``progress`` callable that ``run_module`` got (the action
+    plugin's live line, which names the host), ``None`` in a module process.
+    Nothing is shown for a single ask (``timeout`` 0) or for a first poll that
+    is already done.
+    """
+    if report is None or not timeout:
+        return None
+    return Progress(report=report, subject=subject, quiet_start=True)
+
+
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None, progress=None):
     """What ``dns_record_wait`` does with its validated ``params``.
 
     The module's ``main()`` and the action plugin that runs it inside the worker
     process both call this, so the module's behaviour exists once. Returns the
     result dict; a failure is a dict with ``failed: true`` and ``msg``. It only
     asks questions, so check mode and ``--diff`` make no difference.
+    ``progress`` takes one line per poll while it waits (see ``wait_progress``).
     """
     p = params
     try:
         servers = parse_servers(p["servers"], p["port"])
         checker = DnsChecker(timeout=p["query_timeout"])
         result = checker.wait(p["name"], p["type"], p["values"], servers=servers, port=p["port"], timeout=p["timeout"],
-                              mode=p["mode"], state=p["state"], match=p["match"])
+                              mode=p["mode"], state=p["state"], match=p["match"],
+                              progress=wait_progress(progress, p["timeout"]))
     except LinktrackError as exc:
         return exc.as_result()
     result = dict(result)
@@ -718,11 +735,12 @@ class TsigKeyChecker:
         }
 
 
-def run_key_check_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+def run_key_check_module(params, check_mode=False, diff=False, client_factory=None, warn=None, progress=None):
     """What ``rfc2136_key_check`` does with its validated ``params``.
 
     Its ``main()`` and its action plugin both call this. Only reads, so check
-    mode and ``--diff`` make no difference.
+    mode and ``--diff`` make no difference. One query, nothing to wait for:
+    ``progress`` is accepted like every ``run_module``'s and not used.
     """
     p = params
     try:

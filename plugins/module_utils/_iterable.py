@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - Python 2 is not a target
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
     LinktrackError,
+    Progress,
     normalize_domain,
     poll_until,
     positive_number,
@@ -898,11 +899,12 @@ def iterable_steps(settings, passed):
     return steps
 
 
-def verify(settings, verifier=None, clock=None):
+def verify(settings, verifier=None, clock=None, progress=None):
     """Run the checks (again, until they pass or ``wait_timeout`` ends) and build the module result.
 
     Never raises for network trouble: that becomes failed checks. Raises
     ``LinktrackError`` only for bad input (found by ``Settings.from_params``).
+    ``progress`` (a callable taking one line) hears of each attempt while it waits.
     """
     verifier = verifier or TrackingDomainVerifier(settings)
     state = {"attempts": 0, "connect_host": None}
@@ -913,9 +915,13 @@ def verify(settings, verifier=None, clock=None):
         state["connect_host"] = connect_host
         return overall_passed(settings, checks), checks
 
+    watcher = None
+    if progress is not None and settings.wait_timeout:
+        watcher = Progress(report=progress, quiet_start=True)
     try:
         checks, waited = poll_until(
-            attempt, settings.wait_timeout, "the end-to-end checks of %s" % settings.domain_name, clock=clock
+            attempt, settings.wait_timeout, "the end-to-end checks of %s" % settings.domain_name, clock=clock,
+            progress=watcher, label="end-to-end checks of %s" % settings.domain_name,
         )
     except LinktrackError as exc:
         checks = exc.details.get("last_seen")
@@ -964,20 +970,21 @@ def failure_message(result):
     )
 
 
-def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None, progress=None):
     """What ``iterable_tracking_domain`` does with its validated ``params``.
 
     The module's ``main()`` and the action plugin that runs it inside the worker
     process both call this, so the module's behaviour exists once. ``warn``
     receives each warning line. Returns the result dict; a failure is a dict
     with ``failed: true`` and ``msg``. Nothing is changed, so check mode and
-    ``--diff`` make no difference.
+    ``--diff`` make no difference. ``progress`` takes one line per attempt
+    while ``wait_timeout`` lets the checks run again.
     """
     try:
         settings = Settings.from_params(params)
     except LinktrackError as exc:
         return exc.as_result()
-    result = verify(settings)
+    result = verify(settings, progress=progress)
     for line in result.pop("warnings"):
         if warn is not None:
             warn(line)

@@ -71,6 +71,7 @@ except ImportError as _exc:  # pragma: no cover - the module reports missing_req
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Clock,
     LinktrackError,
+    Progress,
     normalize_domain,
     poll_until,
 )
@@ -798,7 +799,7 @@ class TlsSniCheck:
 
     def __init__(self, server_name, connect_host=None, port=443, ca_path=None, min_tls_version="TLSv1.2",
                  min_days_valid=14, expected_certificate=None, expected_serial=None, timeout=10,
-                 wait_timeout=0, prober=None, clock=None):
+                 wait_timeout=0, prober=None, clock=None, progress=None):
         self.server_name = validate_server_name(server_name)
         self.connect_host = validate_connect_host(connect_host if connect_host else self.server_name)
         self.port = validate_port(port)
@@ -816,6 +817,8 @@ class TlsSniCheck:
         _require_cryptography()
         self.prober = prober or TlsProber()
         self.clock = clock or Clock()
+        # one live line per attempt while it waits (the action plugin's), not for a single try
+        self.progress = Progress(report=progress, quiet_start=True) if progress is not None and self.wait_timeout else None
 
     def attempt(self):
         result = self.prober.probe(self.server_name, self.connect_host, self.port, ca_path=self.ca_path, timeout=self.timeout)
@@ -832,12 +835,14 @@ class TlsSniCheck:
         def check():
             result, checks = self.attempt()
             tries.append((result, checks))
-            return not failed_checks(checks), len(tries)
+            failing = failed_checks(checks)
+            return not failing, "%d of %d checks failing" % (len(failing), len(checks)) if failing else "passed"
 
         start = self.clock.now()
         try:
-            _count, waited = poll_until(
-                check, self.wait_timeout, "every TLS check of %s to pass" % self.server_name, clock=self.clock
+            _state, waited = poll_until(
+                check, self.wait_timeout, "every TLS check of %s to pass" % self.server_name, clock=self.clock,
+                progress=self.progress, label="TLS check of %s:" % self.server_name,
             )
         except LinktrackError:  # the deadline passed: report the last attempt
             waited = round(self.clock.now() - start, 3)
@@ -864,18 +869,19 @@ class TlsSniCheck:
         )
 
 
-def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None, progress=None):
     """What ``tls_sni_check`` does with its validated ``params``.
 
     The module's ``main()`` and the action plugin that runs it inside the worker
     process both call this, so the module's behaviour exists once. Returns the
     result dict; a failure is a dict with ``failed: true`` and ``msg``. The
     check changes nothing, so check mode and ``--diff`` make no difference.
+    ``progress`` takes one line per attempt while ``wait_timeout`` lets it retry.
     """
     params = dict(params)
     fail_on_error = params.pop("fail_on_error")
     try:
-        check = TlsSniCheck(**params)
+        check = TlsSniCheck(progress=progress, **params)
         result = check.run()
     except LinktrackError as exc:
         return exc.as_result()

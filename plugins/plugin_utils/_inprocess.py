@@ -2,55 +2,59 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run a module of linktrack.https inside Ansible's worker process.
+"""The collection's action plugins: do a module's work in Ansible's worker process.
 
 This module is private to the linktrack.https collection. It is not a public
 API and may change in any release without notice.
 
 Why: the hosts of the collection's playbooks are tracking domains, not
 machines, and every task runs on the controller (``connection: local``). A
-module task then costs a new Python process per host: start-up, AnsiballZ,
-importing ansible, amazon.aws, boto3 and botocore's service models, which is
-0.5 to 1 second of CPU while the AWS calls themselves take milliseconds (see
-docs/performance.md for the measurements).
+module task costs a new Python process per host: start-up, AnsiballZ, importing
+ansible, amazon.aws, boto3 and botocore's service models, which is 0.5 to 1
+second of CPU while the AWS calls themselves take milliseconds (see
+docs/performance.md).
 
 How: every module of the collection has an action plugin of the same name built
-on ``InProcessModuleAction``. When the task runs on the controller with the
-controller's own Python (``connection: local`` and ``ansible_python_interpreter``
-unset, ``auto*`` or the Python running Ansible), the action plugin does in the
-worker process what the module would do in its own process:
+on ``InProcessModuleAction``. It is an action plugin in its own right, written
+against the public plugin interface only, so it works on every ansible-core line
+the collection supports:
 
-* it validates the task's arguments with the module's own argument spec
-  (``ARGUMENT_SPEC`` and ``MODULE_KWARGS`` of the module file, plus the common
-  AWS options for AWS modules), so errors read exactly as the module's;
-* it calls the same ``run_module(params, check_mode, diff, client_factory,
-  warn)`` of module_utils that the module's ``main()`` calls;
-* it builds boto3 clients from the same connection options through
-  amazon.aws's ``get_aws_connection_info`` and the collection's
-  ``_aws.aws_client`` (same ``Config``, retries only through ``AwsCaller``);
-* it shapes the result as ``AnsibleModule`` does (``invocation``, warnings,
-  ``no_log`` values censored everywhere, top-level booleans kept) and passes
-  it through the JSON encoder and the controller's own parsing of module
-  output, so registered results carry the same keys and types.
+* ``ActionBase.run()`` first (async and check mode support, as for any action);
+* ``self.validate_argument_spec()`` with the module's own ``ARGUMENT_SPEC`` and
+  ``MODULE_KWARGS`` (plus amazon.aws's ``aws_argument_spec()`` for AWS modules),
+  with the task's ``environment:`` in ``os.environ`` so that the options' AWS_*
+  fallbacks see it, as they do in a module process;
+* the same ``run_module(params, check_mode, diff, client_factory, warn,
+  progress)`` of module_utils that the module's ``main()`` calls; its result
+  dict is the task result, with every ``no_log`` value replaced
+  (``remove_values``) and the warnings under ``warnings``;
+* boto3 clients from amazon.aws's connection helpers for plugins
+  (``plugin_utils.base.AWSPluginBase`` and ``plugin_utils.botocore
+  .get_aws_connection_info``): the module's profile / keys / endpoint / CA bundle
+  / region precedence, as amazon.aws's own lookup plugins use it;
+* ``progress``: each poll of a long wait is displayed at once, at the default
+  verbosity, prefixed with the host (Display proxies it from the worker to the
+  main process while the task still runs).
 
-On any other connection, with another interpreter, with ``become`` or
-``async``, or when the variable ``linktrack_https_in_process`` (or, when it is
-not set, the environment variable ``LINKTRACK_HTTPS_IN_PROCESS``) is false, the
-action plugin runs the module as usual (``ansible.builtin.normal``).
+The module runs as a process instead (``ansible.builtin.normal``) when the task
+does not run on the controller with the controller's Python: another
+connection (``delegate_to`` a remote host), ``become``, ``async``, an
+``ansible_python_interpreter`` that is not this Python, a missing library, or
+when the variable ``linktrack_https_in_process`` (or, when it is not set, the
+environment variable ``LINKTRACK_HTTPS_IN_PROCESS``) is false.
 
-boto3, botocore, dnspython and cryptography are imported when the action plugin
-is loaded. Ansible's strategies load an action class in the main process
-before they fork the workers for a task, so those imports happen once per
+boto3, botocore, dnspython and cryptography are imported when an action plugin
+is loaded. Ansible's strategies load an action class in the main process before
+they fork the workers for a task, so those imports happen once per
 ``ansible-playbook`` run and every worker inherits them. The botocore data
-(endpoints, service models) the AWS modules need is loaded once too and shared
-by every session a worker creates.
+(endpoints, service models) is loaded once too and shared by every session.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
+import inspect
 import os
 import sys
 from contextlib import contextmanager
@@ -67,36 +71,19 @@ except ImportError:
     HAS_BOTO3 = False
 
 from ansible import constants as C
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.parameters import remove_values
-from ansible.module_utils.errors import UnsupportedError
+from ansible.plugins.action import ActionBase
 from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
-from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 
-try:
-    from ansible.vars.clean import remove_internal_keys
-except ImportError:  # ansible-core 2.21 dropped it; there the module runs as a process anyway
-    remove_internal_keys = None
-
-try:  # how AnsiballZ reports an exception that escaped a module (ansible-core 2.19)
-    from ansible.module_utils._internal import _errors, _messages, _traceback
-except ImportError:  # pragma: no cover - other ansible-core versions
-    _errors = _messages = _traceback = None
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import (
-    check_sdk_version_supported,
-    get_aws_connection_info,
-)
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule, aws_argument_spec
-
-try:
-    from ansible_collections.amazon.aws.plugins.module_utils.botocore import _get_user_agent_string
-except ImportError:  # pragma: no cover - a later amazon.aws; the user agent is informative only
-    _get_user_agent_string = None
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import check_sdk_version_supported
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+from ansible_collections.amazon.aws.plugins.plugin_utils.base import AWSPluginBase
+from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import CLOUDFRONT_REGION, aws_client
+from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
 
 display = Display()
 
@@ -106,14 +93,6 @@ display = Display()
 ENV_VAR = "LINKTRACK_HTTPS_IN_PROCESS"
 VAR_NAME = "linktrack_https_in_process"
 _FALSE = ("0", "false", "no", "off", "n", "f")
-
-# The in-process path leans on ansible-core's own result handling, which is not a
-# public API: it runs only on the ansible-core line it was tested with. On any
-# other line every task runs as a module process, which is always correct.
-IN_PROCESS_CORE_LINES = ("2.19.",)
-
-# The serialization profile Ansible uses for the collection's modules.
-PROFILE = "legacy"
 
 # Values of ansible_python_interpreter that mean "discover it": on the
 # controller that is the controller's Python.
@@ -154,11 +133,15 @@ def is_controller_python(interpreter, executable=None):
 
 @contextmanager
 def task_environment(extra):
-    """The task's ``environment:`` in ``os.environ`` while the module's code runs."""
+    """The task's ``environment:`` in ``os.environ`` while the module's code runs.
+
+    The worker process runs this one task and ends; the old values come back
+    anyway, so that nothing leaks when a strategy runs tasks differently.
+    """
     saved = dict((key, os.environ.get(key)) for key in extra)
     try:
         for key, value in extra.items():
-            os.environ[key] = value if isinstance(value, str) else str(value)
+            os.environ[str(key)] = value if isinstance(value, str) else str(value)
         yield
     finally:
         for key, value in saved.items():
@@ -166,6 +149,48 @@ def task_environment(extra):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def no_log_values(argument_spec, params):
+    """The strings of every ``no_log`` option in ``params`` (suboptions too), for ``remove_values``.
+
+    ansible-core's own helper for this has a leading underscore (not a public
+    API), so the collection walks its specs itself: each ``no_log`` option's
+    value, and every string inside it when it is a list or a dict.
+    """
+    found = set()
+
+    def strings(value):
+        if isinstance(value, dict):
+            for sub in value.values():
+                strings(sub)
+        elif isinstance(value, (list, tuple, set)):
+            for sub in value:
+                strings(sub)
+        elif value is not None and not isinstance(value, bool) and str(value) != "":
+            found.add(str(value))
+
+    for name, spec in (argument_spec or {}).items():
+        value = (params or {}).get(name)
+        if value is None:
+            continue
+        if spec.get("no_log"):
+            strings(value)
+        options = spec.get("options")
+        if options:
+            for item in (value if isinstance(value, list) else [value]):
+                if isinstance(item, dict):
+                    found |= no_log_values(options, item)
+    return found
+
+
+def accepts_keyword(func, name):
+    """Whether ``func`` takes the keyword argument ``name``."""
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return False
+    return name in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
 
 
 # --------------------------------------------------------------------------
@@ -179,9 +204,9 @@ def _botocore_session(profile=None):
     """A new botocore session that shares the process's loaded botocore data.
 
     botocore reads and parses its JSON data (endpoints, partitions, service
-    models) anew for each session, which costs more than the AWS calls of a
-    task. The data does not change while Ansible runs, so one loader per data
-    path serves every session.
+    models) anew for each session, 0.1 s or more per client here, which costs
+    more than the AWS calls of a task. The data does not change while Ansible
+    runs, so one loader per data path serves every session.
     """
     session = botocore.session.Session(profile=profile)
     data_path = session.get_config_variable("data_path")
@@ -193,15 +218,15 @@ def _botocore_session(profile=None):
 
 
 def build_client(service, region, endpoint, connect_kwargs, config=None):
-    """What amazon.aws's ``boto3_conn`` builds, on a session with the shared data.
+    """A boto3 client from what amazon.aws's ``get_aws_connection_info`` returned.
 
-    ``region``, ``endpoint`` and ``connect_kwargs`` come from amazon.aws's
-    ``get_aws_connection_info``, which holds the precedence of profile, keys,
-    environment, endpoint and CA bundle.
+    The same keyword arguments amazon.aws's ``boto3_conn`` passes to boto3
+    (keys or profile, ``verify``, ``aws_config`` merged into ``config``), on a
+    session with the shared botocore data.
     """
     params = dict(connect_kwargs)
     profile = params.pop("profile_name", None)
-    merged = botocore.config.Config(user_agent=_get_user_agent_string()) if _get_user_agent_string else botocore.config.Config()
+    merged = botocore.config.Config()
     for extra in (config, params.pop("aws_config", None)):
         if extra:
             merged = merged.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
@@ -227,64 +252,47 @@ def preload_aws(*services):
         pass
 
 
-class ModuleExit(BaseException):
-    """The end of a module's run, as ``fail_json`` ends a module process.
+class AwsConnection(AWSPluginBase):
+    """amazon.aws's connection helper for plugins, fed with the task's validated AWS options.
 
-    A ``BaseException``, like the ``SystemExit`` that ``fail_json`` raises in a
-    module, so that ``except Exception`` in the module's logic does not catch it.
+    ``get_options()`` is what amazon.aws's ``plugin_utils`` reads the connection
+    options from (a lookup plugin's options; here the task's, validated with
+    ``aws_argument_spec()``, so the names, aliases and AWS_* fallbacks are the
+    module's). ``client(service, region=, config=)`` is what ``_aws.aws_client``
+    calls on an ``AnsibleAWSModule``. A failure raises ``LinktrackError``, which
+    ``run_module`` turns into the failed result.
     """
 
-    def __init__(self, result):
-        super(ModuleExit, self).__init__(result.get("msg"))
-        self.result = result
+    def __init__(self, name, options):
+        self.ansible_name = name
+        self.options = options
 
+    def get_options(self):
+        return self.options
 
-class AwsModuleShim:
-    """What amazon.aws's connection helpers and ``_aws.aws_client`` need of an ``AnsibleAWSModule``."""
+    def _do_fail(self, message):
+        raise LinktrackError(message)
 
-    def __init__(self, name, params):
-        self._name = name
-        self.params = params
-
-    def fail_json(self, msg, **kwargs):
-        # The traceback that fail_json_aws passes is shown only when tracebacks are
-        # enabled; a module leaves it out otherwise, and so does this.
-        kwargs.pop("exception", None)
-        kwargs.update(failed=True, msg=str(msg))
-        raise ModuleExit(kwargs)
-
-    # AnsibleAWSModule's own message for SDK errors (boto3_conn calls it)
-    fail_json_aws = AnsibleAWSModule.fail_json_aws
-    _gather_versions = AnsibleAWSModule._gather_versions
-
-    def client(self, service, region=None, config=None):
-        """``AnsibleAWSModule.client`` without a retry decorator, as ``_aws.aws_client`` calls it."""
+    def client(self, service, retry_decorator=None, region=None, config=None, **extra_params):  # pylint: disable=arguments-differ
         default_region, endpoint, connect_kwargs = get_aws_connection_info(self)
+        connect_kwargs = dict(connect_kwargs, **extra_params)
         try:
             return build_client(service, region or default_region, endpoint, connect_kwargs, config=config)
         except botocore.exceptions.NoRegionError:
-            self.fail_json(msg="The %s module requires a region and none was found in configuration, "
-                               "environment variables or module parameters" % self._name)
+            self.fail_aws("The %s module requires a region and none was found in configuration, "
+                          "environment variables or module parameters" % self.ansible_name)
         except (ValueError, botocore.exceptions.BotoCoreError) as exc:
-            self.fail_json_aws(exc, msg="Couldn't connect to AWS")
-
-
-def exception_result(exc):
-    """The result of a module process that an exception escaped from (as AnsiballZ reports it)."""
-    if _errors is not None:
-        event = _errors.EventFactory.from_exception(exc, _traceback.is_traceback_enabled(_traceback.TracebackEvent.ERROR))
-        return dict(failed=True, exception=_messages.ErrorSummary(event=event))
-    return dict(failed=True, msg="Module failed: %s" % (exc,))  # pragma: no cover - other ansible-core versions
+            self.fail_aws("Couldn't connect to AWS", exception=exc)
 
 
 class InProcessModuleAction(NormalAction):
-    """Base of the collection's action plugins: run the module in the worker process.
+    """Base of the collection's action plugins: do the module's work in the worker process.
 
     A subclass sets ``MODULE`` (the module's Python module, for ``ARGUMENT_SPEC``
     and ``MODULE_KWARGS``), ``RUN`` (``staticmethod`` of the module_utils
-    ``run_module``), ``AWS`` (an ``AnsibleAWSModule``) and ``AVAILABLE`` (false
-    when a library the module needs is missing: the module then runs as a
-    process and reports it).
+    ``run_module``), ``AWS`` (an AWS module: amazon.aws's common options) and
+    ``AVAILABLE`` (false when a library the module needs is missing: the module
+    then runs as a process and says which).
     """
 
     MODULE = None
@@ -319,9 +327,6 @@ class InProcessModuleAction(NormalAction):
             variable = self._templar.template(variable)
         if not in_process_enabled(variable):
             return "%s is false" % (VAR_NAME if variable is not None else ENV_VAR)
-        if not ANSIBLE_CORE_VERSION.startswith(IN_PROCESS_CORE_LINES) or remove_internal_keys is None:
-            return "ansible-core %s is not a line the in-process path was tested with (%s)" % (
-                ANSIBLE_CORE_VERSION, ", ".join(line + "x" for line in IN_PROCESS_CORE_LINES))
         if not self.AVAILABLE:
             return "a Python library the module needs is missing on the controller"
         if getattr(self._connection, "transport", None) != "local":
@@ -344,80 +349,69 @@ class InProcessModuleAction(NormalAction):
             display.vvvv("linktrack.https: %s runs as a module process: %s" % (self._task.action, reason))
             return super(InProcessModuleAction, self).run(tmp, task_vars)
         display.vvvv("linktrack.https: %s runs inside the worker process" % self._task.action)
-        return self.run_in_process()
+        result = ActionBase.run(self, tmp, task_vars)
+        result.update(self.run_in_process(task_vars))
+        return result
 
-    # ---- the module, in this process --------------------------------------
+    # ---- the module's work, in this process --------------------------------
 
     def argument_spec(self):
         spec = aws_argument_spec() if self.AWS else {}
         spec.update(self.MODULE.ARGUMENT_SPEC)
         return spec
 
-    def _module_args(self):
-        """The task's arguments as the module receives them (through Ansible's JSON profile)."""
-        text = json.dumps(dict(self._task.args), cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE))
-        return json.loads(text, cls=get_module_decoder(PROFILE, Direction.CONTROLLER_TO_MODULE))
+    def task_environment(self):
+        """The task's ``environment:`` (play, block and task, in that order), templated."""
+        final = {}
+        environments = self._task.environment
+        if environments is None:
+            return final
+        if not isinstance(environments, list):
+            environments = [environments]
+        for environment in environments:
+            if not environment:
+                continue
+            value = self._templar.template(environment)
+            if not isinstance(value, dict):
+                raise AnsibleError("environment must be a dictionary, received %s (%s)" % (value, type(value)))
+            final.update(value)
+        return final
 
-    def run_in_process(self):
-        module_name = self._task.action
-        environment = {}
-        self._compute_environment_string(environment)
+    def progress_reporter(self, task_vars, secrets):
+        """The ``progress`` callable: one line, shown now at the default verbosity, naming the host."""
+        host = str(task_vars.get("inventory_hostname") or "")
+
+        def report(line):
+            line = str(line)
+            if host and not line.startswith(host + ":"):
+                line = "%s: %s" % (host, line)
+            display.display(remove_values(line, secrets))
+
+        return report
+
+    def run_in_process(self, task_vars):
+        spec = self.argument_spec()
+        kwargs = dict((k, v) for k, v in self.MODULE.MODULE_KWARGS.items() if k != "supports_check_mode")
         warnings = []
-        deprecations = []
-        with task_environment(environment):
-            params = self._module_args()
-            kwargs = dict((k, v) for k, v in self.MODULE.MODULE_KWARGS.items() if k != "supports_check_mode")
-            validation = ArgumentSpecValidator(self.argument_spec(), **kwargs).validate(params)
-            params.update(validation.validated_parameters)
-            for item in validation._deprecations:
-                deprecations.append(dict((k, item.get(k)) for k in ("msg", "version", "date", "collection_name")))
-            for item in validation._warnings:
-                warnings.append("Both option %s and its alias %s are set." % (item["option"], item["alias"]))
-            if validation.error_messages:
-                error = validation.errors[0]
-                msg = validation.errors.msg
-                if isinstance(error, UnsupportedError):
-                    msg = "Unsupported parameters for (%s) module: %s" % (module_name, msg)
-                outcome = dict(failed=True, msg=msg)
-            else:
-                outcome = self._call(module_name, params, warnings)
-        return self.module_result(outcome, params, validation._no_log_values, warnings, deprecations)
-
-    def _call(self, module_name, params, warnings):
-        client_factory = None
-        try:
-            if self.AWS:
-                check_sdk_version_supported(warn=warnings.append)
-                shim = AwsModuleShim(module_name, params)
-
-                def client_factory(service):
-                    return aws_client(shim, service)
-
-            return self.RUN(params, self._task.check_mode, self._task.diff, client_factory, warnings.append)
-        except ModuleExit as done:
-            return done.result
-        except Exception as exc:  # noqa: BLE001 - pylint: disable=broad-except
-            return exception_result(exc)
-
-    def module_result(self, outcome, params, no_log_values, warnings=(), deprecations=()):
-        """The result as the controller gets it from the module process.
-
-        ``AnsibleModule`` adds ``invocation``, warnings and deprecations and
-        removes every ``no_log`` value (keeping top-level booleans and nulls);
-        the controller decodes the JSON and normalises failures.
-        """
-        kwargs = dict(outcome)
-        exception_only = "exception" in kwargs and "msg" not in kwargs
-        if not exception_only and "invocation" not in kwargs:
-            kwargs["invocation"] = {"module_args": params}
+        secrets = set()
+        with task_environment(self.task_environment()):
+            _validation, params = self.validate_argument_spec(argument_spec=spec, **kwargs)
+            secrets = no_log_values(spec, params)
+            call = dict(warn=warnings.append)
+            if accepts_keyword(self.RUN, "progress"):
+                call["progress"] = self.progress_reporter(task_vars, secrets)
+            try:
+                if self.AWS:
+                    check_sdk_version_supported(warn=warnings.append)
+                    connection = AwsConnection(self._task.action, params)
+                    call["client_factory"] = lambda service: aws_client(connection, service)
+                outcome = self.RUN(params, self._task.check_mode, self._task.diff, **call)
+            except LinktrackError as exc:
+                outcome = exc.as_result()
+            except Exception as exc:  # noqa: BLE001 - pylint: disable=broad-except
+                # a bug of the collection: fail the task with the error, secrets removed
+                outcome = dict(failed=True, changed=False, msg="%s: %s" % (type(exc).__name__, exc))
+        result = remove_values(dict(outcome), secrets)
         if warnings:
-            kwargs["warnings"] = list(dict.fromkeys(warnings))
-        if deprecations:
-            kwargs["deprecations"] = list(deprecations)
-        plain = json.loads(json.dumps(kwargs, cls=get_module_encoder(PROFILE, Direction.MODULE_TO_CONTROLLER)))
-        preserved = dict((k, v) for k, v in plain.items() if v is None or isinstance(v, bool))
-        plain = remove_values(plain, no_log_values)
-        plain.update(preserved)
-        data = self._parse_returned_data({"stdout": json.dumps(plain), "stderr": "", "rc": 0}, PROFILE)
-        remove_internal_keys(data)
-        return data
+            result["warnings"] = list(result.get("warnings") or []) + remove_values(list(dict.fromkeys(warnings)), secrets)
+        return result

@@ -2,7 +2,7 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The rfc2136_key_check action plugin prints what the module process prints, and never the secret.
+"""The rfc2136_key_check action plugin gives what the module process prints, and never the secret.
 
 Uses the harness of test_action_plugins.py (module file as a process versus the
 action plugin in this process). The cases need no network: bad input, and a
@@ -26,16 +26,6 @@ from ansible_collections.linktrack.https.tests.unit.plugins.action.test_action_p
     _module_process,
 )
 
-from ansible.release import __version__ as _ANSIBLE_CORE_VERSION
-
-from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import IN_PROCESS_CORE_LINES as _IN_PROCESS_CORE_LINES
-
-# These tests compare the in-process path with the module process; that path
-# runs only on the ansible-core lines in IN_PROCESS_CORE_LINES.
-pytestmark = pytest.mark.skipif(
-    not _ANSIBLE_CORE_VERSION.startswith(_IN_PROCESS_CORE_LINES),
-    reason="ansible-core %s: the collection's tasks run as module processes here" % _ANSIBLE_CORE_VERSION)
-
 
 NOT_BASE64 = "s3cr3t-Value-9!"
 GOOD_FORM = base64.b64encode(b"a-secret-nobody-must-see-0123456").decode("ascii")
@@ -52,19 +42,22 @@ CASES = [
 
 @pytest.mark.parametrize("args,field,secret", CASES, ids=["not-base64", "port-0", "server-name", "nobody-listens",
                                                           "algorithm-choice"])
-def test_in_process_prints_what_the_module_prints_without_the_secret(args, field, secret, tmp_path, monkeypatch):
+def test_in_process_gives_what_the_module_prints_without_the_secret(args, field, secret, tmp_path, monkeypatch):
     monkeypatch.delenv("LINKTRACK_HTTPS_IN_PROCESS", raising=False)
     args = _fill_ports(args)
     expected = _module_process("rfc2136_key_check", args, tmp_path)
-    printed, result = _in_process("rfc2136_key_check", args)
-    assert printed == expected
+    invocation = expected.pop("invocation", None)  # AnsibleModule of ansible-core 2.21 leaves it out
+    if invocation is not None:
+        assert invocation["module_args"]["key_secret"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    result = _in_process("rfc2136_key_check", args)
+    assert result == expected
     assert result["failed"] is True
     if field is not None:
         assert result["field"] == field
     else:
         assert "key_algorithm" in result["msg"]
-    assert result["invocation"]["module_args"]["key_secret"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-    assert secret not in json.dumps(printed) and secret not in json.dumps(result, default=str)
+    assert "invocation" not in result
+    assert secret not in json.dumps(expected) and secret not in json.dumps(result, default=str)
 
 
 def test_the_action_plugin_runs_the_module_code():

@@ -2,7 +2,11 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests of plugin_utils/_inprocess.py: running a module inside the worker process."""
+"""Unit tests of plugin_utils/_inprocess.py: the action plugins that do a module's work in the worker.
+
+They run on every ansible-core line the collection supports (the path uses the
+public plugin interface only).
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,16 +20,18 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from ansible.release import __version__ as ANSIBLE_CORE_VERSION
+from ansible.errors import AnsibleActionFail
 
+from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
 from ansible_collections.linktrack.https.plugins.plugin_utils import _inprocess
 from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import (
-    AwsModuleShim,
+    AwsConnection,
     InProcessModuleAction,
-    ModuleExit,
+    accepts_keyword,
     build_client,
     in_process_enabled,
     is_controller_python,
+    no_log_values,
     task_environment,
 )
 
@@ -52,8 +58,9 @@ class Recorder:
         self.exc = exc
         self.effect = effect
 
-    def __call__(self, params, check_mode, diff, client_factory, warn):
-        self.calls.append(dict(params=dict(params), check_mode=check_mode, diff=diff, client_factory=client_factory))
+    def __call__(self, params, check_mode, diff, client_factory=None, warn=None, progress=None):
+        self.calls.append(dict(params=dict(params), check_mode=check_mode, diff=diff, client_factory=client_factory,
+                               progress=progress))
         if self.effect:
             self.effect(params, warn)
         if self.exc is not None:
@@ -62,7 +69,7 @@ class Recorder:
 
 
 def make_action(args, recorder=None, module=FAKE_MODULE, aws=False, check_mode=False, diff=False, transport="local",
-                become=False, async_val=0, environment=None, available=True):
+                become=False, async_val=0, environment=None, available=True, template=None):
     recorder = recorder or Recorder()
 
     class Action(InProcessModuleAction):
@@ -81,20 +88,14 @@ def make_action(args, recorder=None, module=FAKE_MODULE, aws=False, check_mode=F
     task.environment = environment or []
     connection = MagicMock()
     connection.transport = transport
-    connection._shell.env_prefix.return_value = ""
+    connection._shell.tmpdir = "/tmp/unused"
     play_context = MagicMock()
     play_context.become = become
     templar = MagicMock()
-    templar.template.side_effect = lambda value: value
+    templar.template.side_effect = template or (lambda value: value)
     action = Action(task, connection, play_context, loader=None, templar=templar, shared_loader_obj=None)
+    action._load_name = "linktrack.https.fake"  # what the plugin loader sets
     return action, recorder
-
-
-# The in-process path runs only on the ansible-core lines in IN_PROCESS_CORE_LINES;
-# on any other line every task runs as a module process (test_inprocess_gate.py).
-pytestmark = pytest.mark.skipif(
-    not ANSIBLE_CORE_VERSION.startswith(_inprocess.IN_PROCESS_CORE_LINES),
-    reason="ansible-core %s: the collection's tasks run as module processes here" % ANSIBLE_CORE_VERSION)
 
 
 def run(action, task_vars=None):
@@ -108,46 +109,37 @@ def test_valid_arguments_reach_run_module_with_defaults_and_types():
     action, rec = make_action({"name": "links.example.com", "count": "3"})
     result = run(action)
     assert rec.calls[0]["params"] == {"name": "links.example.com", "count": 3, "color": "red", "password": None, "flag": False}
-    assert result["changed"] is False and "failed" not in result
-    assert result["invocation"] == {"module_args": rec.calls[0]["params"]}
+    assert result == {"changed": False}  # the result run_module built, nothing added
+
+
+def _fails(action, rec):
+    with pytest.raises(AnsibleActionFail) as info:
+        run(action)
+    assert rec.calls == []
+    return info.value.message
 
 
 def test_a_missing_required_option_is_named_and_nothing_runs():
-    action, rec = make_action({"count": 2})
-    result = run(action)
-    assert result["failed"] is True
-    assert result["msg"] == "missing required arguments: name"
-    assert rec.calls == []
+    assert _fails(*make_action({"count": 2})) == "missing required arguments: name"
 
 
 def test_a_wrong_type_is_named():
-    action, rec = make_action({"name": "x", "count": "many"})
-    result = run(action)
-    assert result["failed"] is True
-    assert "count" in result["msg"] and "int" in result["msg"]
-    assert rec.calls == []
+    msg = _fails(*make_action({"name": "x", "count": "many"}))
+    assert "count" in msg and "int" in msg
 
 
 def test_a_wrong_choice_names_the_option_and_the_valid_values():
-    action, rec = make_action({"name": "x", "color": "green"})
-    result = run(action)
-    assert result["msg"] == "value of color must be one of: red, blue, got: green"
-    assert rec.calls == []
+    assert _fails(*make_action({"name": "x", "color": "green"})) == "value of color must be one of: red, blue, got: green"
 
 
 def test_an_unknown_option_reads_as_the_module_would_say_it():
-    action, rec = make_action({"name": "x", "colour": "red"})
-    result = run(action)
-    assert result["msg"].startswith("Unsupported parameters for (linktrack.https.fake) module: colour.")
-    assert "Supported parameters include:" in result["msg"]
-    assert rec.calls == []
+    msg = _fails(*make_action({"name": "x", "colour": "red"}))
+    assert msg.startswith("Unsupported parameters for (linktrack.https.fake) module: colour.")
+    assert "Supported parameters include:" in msg
 
 
 def test_module_kwargs_are_applied():
-    action, rec = make_action({"name": "x", "count": 2, "flag": True})
-    result = run(action)
-    assert result["msg"] == "parameters are mutually exclusive: count|flag"
-    assert rec.calls == []
+    assert _fails(*make_action({"name": "x", "count": 2, "flag": True})) == "parameters are mutually exclusive: count|flag"
 
 
 def test_aws_modules_get_the_common_aws_options(monkeypatch):
@@ -161,6 +153,72 @@ def test_aws_modules_get_the_common_aws_options(monkeypatch):
     assert params["access_key"] == "AKIA"  # the alias became the option
     assert params["validate_certs"] is True
     assert callable(rec.calls[0]["client_factory"])
+
+
+def test_a_module_that_is_not_aws_gets_no_client_factory_and_no_aws_options():
+    action, rec = make_action({"name": "x"})
+    run(action)
+    assert rec.calls[0]["client_factory"] is None
+    assert "endpoint_url" not in rec.calls[0]["params"]
+
+
+# ---------------------------------------------------------------- the task's environment
+
+
+def test_the_task_environment_reaches_the_aws_option_fallbacks_and_boto3(monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_URL", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    seen = {}
+
+    def effect(params, warn):
+        seen["env"] = os.environ.get("AWS_DEFAULT_REGION")
+
+    environment = [{"AWS_ACCESS_KEY_ID": "{{ key }}"}, {"AWS_URL": "http://127.0.0.1:7", "AWS_DEFAULT_REGION": "us-east-1"}]
+    action, rec = make_action({"name": "x"}, recorder=Recorder(effect=effect), aws=True, environment=environment,
+                              template=lambda value: dict((k, "AKIAFROMENV" if v == "{{ key }}" else v) for k, v in value.items()))
+    run(action)
+    params = rec.calls[0]["params"]
+    assert params["access_key"] == "AKIAFROMENV"  # templated, then the env_fallback of the module's option
+    assert params["endpoint_url"] == "http://127.0.0.1:7"
+    assert params["region"] == "us-east-1"
+    assert seen["env"] == "us-east-1"  # botocore reads the rest of AWS_* itself
+    assert not {"AWS_ACCESS_KEY_ID", "AWS_URL", "AWS_DEFAULT_REGION"} & set(os.environ)
+
+
+def test_the_task_environment_is_set_while_the_module_runs_and_removed_after(monkeypatch):
+    monkeypatch.delenv("LINKTRACK_TEST_VAR", raising=False)
+    seen = {}
+
+    def effect(params, warn):
+        seen["value"] = os.environ.get("LINKTRACK_TEST_VAR")
+
+    action, _rec = make_action({"name": "x"}, recorder=Recorder(effect=effect), environment=[{"LINKTRACK_TEST_VAR": 42}])
+    run(action)
+    assert seen["value"] == "42"
+    assert "LINKTRACK_TEST_VAR" not in os.environ
+
+
+def test_the_task_wins_over_its_play_in_the_environment(monkeypatch):
+    monkeypatch.delenv("LINKTRACK_TEST_VAR", raising=False)
+    seen = {}
+    action, _rec = make_action({"name": "x"}, environment=[{"LINKTRACK_TEST_VAR": "play"}, {"LINKTRACK_TEST_VAR": "task"}],
+                               recorder=Recorder(effect=lambda p, w: seen.update(value=os.environ.get("LINKTRACK_TEST_VAR"))))
+    run(action)
+    assert seen["value"] == "task"
+
+
+def test_an_environment_that_is_not_a_dictionary_fails_the_task():
+    action, rec = make_action({"name": "x"}, environment=["NAME=value"])
+    with pytest.raises(Exception, match="environment must be a dictionary"):
+        run(action)
+    assert rec.calls == []
+
+
+def test_task_environment_restores_previous_values(monkeypatch):
+    monkeypatch.setenv("LINKTRACK_TEST_VAR", "before")
+    with task_environment({"LINKTRACK_TEST_VAR": "during"}):
+        assert os.environ["LINKTRACK_TEST_VAR"] == "during"
+    assert os.environ["LINKTRACK_TEST_VAR"] == "before"
 
 
 # ---------------------------------------------------------------- no_log
@@ -181,25 +239,24 @@ def test_no_log_values_are_censored_everywhere_in_the_result_and_the_diff():
     action, rec = make_action({"name": "x", "password": SECRET}, recorder=Recorder(outcome=_everything_with_the_secret), diff=True)
     result = run(action)
     assert rec.calls[0]["params"]["password"] == SECRET  # the module's code gets the real value
-    text = json.dumps(result, default=str)
-    assert SECRET not in text
+    assert SECRET not in json.dumps(result, default=str)
     assert result["echo"] == "the password is ********, really"
-    # as AnsibleModule.exit_json does it: a whole value is replaced, a part is masked
     assert result["nested"]["list"] == ["VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", {"deep": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}]
     assert result["diff"]["after"]["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert result["diff"]["before"]["password"] == "old"
-    assert result["invocation"]["module_args"]["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert result["changed"] is True and result["nested"]["number"] == 3
 
 
-def test_no_log_values_are_censored_in_failures_too():
+def test_no_log_values_are_censored_in_failures_and_warnings_too():
     def fail(params):
         return {"failed": True, "msg": "login with %s refused" % params["password"], "changed": False}
 
-    action, _rec = make_action({"name": "x", "password": SECRET}, recorder=Recorder(outcome=fail))
+    action, _rec = make_action({"name": "x", "password": SECRET}, recorder=Recorder(
+        outcome=fail, effect=lambda params, warn: warn("tried %s" % params["password"])))
     result = run(action)
     assert result["failed"] is True
     assert result["msg"] == "login with ******** refused"
+    assert result["warnings"] == ["tried ********"]
     assert SECRET not in json.dumps(result, default=str)
 
 
@@ -209,15 +266,26 @@ def test_top_level_booleans_survive_a_no_log_value_that_looks_like_one():
     assert result["changed"] is True and result["passed"] is True
 
 
-def test_aws_secret_key_is_censored():
-    action, _rec = make_action({"name": "x", "secret_key": SECRET},
-                               recorder=Recorder(outcome=lambda p: {"changed": False, "seen": p["secret_key"]}), aws=True)
+def test_aws_secret_key_and_session_token_are_censored():
+    action, _rec = make_action({"name": "x", "secret_key": SECRET, "session_token": SECRET + "tok"},
+                               recorder=Recorder(outcome=lambda p: {"changed": False, "seen": [p["secret_key"], p["session_token"]]}),
+                               aws=True)
     result = run(action)
-    assert result["seen"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert result["seen"] == ["VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"] * 2
     assert SECRET not in json.dumps(result, default=str)
 
 
-# ---------------------------------------------------------------- modes, warnings, environment
+def test_no_log_values_walks_suboptions_lists_and_dicts():
+    spec = dict(
+        plain=dict(type="str"),
+        key=dict(type="dict", no_log=True),
+        servers=dict(type="list", elements="dict", options=dict(host=dict(), secret=dict(no_log=True))),
+    )
+    params = dict(plain="visible", key={"a": "k1", "b": ["k2"]}, servers=[{"host": "h", "secret": "s1"}, {"host": "i", "secret": None}])
+    assert no_log_values(spec, params) == {"k1", "k2", "s1"}
+
+
+# ---------------------------------------------------------------- modes, warnings, progress
 
 
 @pytest.mark.parametrize("check_mode,diff", [(True, False), (False, True), (True, True), (False, False)])
@@ -234,62 +302,81 @@ def test_warnings_of_the_module_reach_the_result():
     assert result["warnings"] == ["first", "second"]
 
 
-def test_the_task_environment_is_set_while_the_module_runs_and_removed_after(monkeypatch):
-    monkeypatch.delenv("LINKTRACK_TEST_VAR", raising=False)
-    seen = {}
+def test_progress_lines_are_displayed_now_at_the_default_verbosity_with_the_host(monkeypatch):
+    shown = MagicMock()
+    monkeypatch.setattr(_inprocess, "display", shown)
 
     def effect(params, warn):
-        seen["value"] = os.environ.get("LINKTRACK_TEST_VAR")
+        progress = action_rec[1].calls[-1]["progress"]
+        progress("distribution E2ABC InProgress, 10s of 40m")
+        progress("links.example.com: distribution E2ABC Deployed, 20s of 40m")
+        progress("password %s" % params["password"])
 
-    action, _rec = make_action({"name": "x"}, recorder=Recorder(effect=effect), environment=[{"LINKTRACK_TEST_VAR": 42}])
-    run(action)
-    assert seen["value"] == "42"
-    assert "LINKTRACK_TEST_VAR" not in os.environ
-
-
-def test_task_environment_restores_previous_values(monkeypatch):
-    monkeypatch.setenv("LINKTRACK_TEST_VAR", "before")
-    with task_environment({"LINKTRACK_TEST_VAR": "during"}):
-        assert os.environ["LINKTRACK_TEST_VAR"] == "during"
-    assert os.environ["LINKTRACK_TEST_VAR"] == "before"
-
-
-def test_the_result_goes_through_json_like_a_module_result():
-    action, _rec = make_action({"name": "x"}, recorder=Recorder(outcome=lambda p: {"changed": False, "pair": ("a", 1)}))
-    result = run(action)
-    assert result["pair"] == ["a", 1]
+    action_rec = make_action({"name": "x", "password": SECRET}, recorder=Recorder(effect=effect))
+    run(action_rec[0], {"inventory_hostname": "links.example.com"})
+    lines = [call.args[0] for call in shown.display.call_args_list]
+    assert lines == [
+        "links.example.com: distribution E2ABC InProgress, 10s of 40m",
+        "links.example.com: distribution E2ABC Deployed, 20s of 40m",  # already named: not twice
+        "links.example.com: password ********",
+    ]
+    assert all(not call.kwargs for call in shown.display.call_args_list)  # no verbosity argument: always shown
 
 
-# ---------------------------------------------------------------- exceptions
+def test_progress_is_passed_only_to_a_run_module_that_takes_it():
+    calls = []
+
+    def old_style(params, check_mode, diff, client_factory=None, warn=None):
+        calls.append(params)
+        return {"changed": False}
+
+    class Action(InProcessModuleAction):
+        MODULE = FAKE_MODULE
+        RUN = staticmethod(old_style)
+
+    action, _rec = make_action({"name": "x"})
+    action.__class__ = Action
+    assert run(action) == {"changed": False}
+    assert len(calls) == 1
+    assert not accepts_keyword(old_style, "progress")
+    assert accepts_keyword(Recorder().__call__, "progress")
+    assert accepts_keyword(lambda params, **kwargs: None, "progress")
+
+
+def test_every_run_module_of_the_collection_takes_progress():
+    import importlib
+
+    missing = []
+    for name in ("acm_dns_certificate", "cloudfront_link_distribution", "route53_records", "tls_sni_check",
+                 "iterable_tracking_domain", "dns_record_wait", "rfc2136_key_check"):
+        plugin = importlib.import_module("ansible_collections.linktrack.https.plugins.action.%s" % name)
+        if not accepts_keyword(plugin.ActionModule.RUN, "progress"):
+            missing.append(name)
+    # the AWS modules get the keyword from their own helpers (issue 13); the rest have it now
+    assert not set(missing) & {"tls_sni_check", "iterable_tracking_domain", "dns_record_wait", "rfc2136_key_check"}, missing
+
+
+# ---------------------------------------------------------------- failures
 
 
 def test_a_failed_outcome_stays_a_failed_result_with_its_message_and_keys():
     outcome = {"failed": True, "msg": "domain_name: bad", "field": "domain_name", "retries": 0}
     action, _rec = make_action({"name": "x"}, recorder=Recorder(outcome=outcome))
     result = run(action)
-    assert result["failed"] is True and result["msg"] == "domain_name: bad"
-    assert result["field"] == "domain_name" and result["retries"] == 0
+    assert result == outcome
 
 
-def test_an_unexpected_exception_becomes_a_failed_result():
-    action, _rec = make_action({"name": "x"}, recorder=Recorder(exc=ValueError("boom in the module")))
-    result = run(action)
-    assert result["failed"] is True
-    assert "invocation" not in result  # a module process that crashed has none either
-    assert "boom in the module" in str(result["exception"].event.msg)
-
-
-def test_an_unexpected_exception_with_a_secret_is_censored():
+def test_an_unexpected_exception_fails_the_task_with_its_text_censored():
     action, _rec = make_action({"name": "x", "password": SECRET}, recorder=Recorder(exc=RuntimeError("cannot use %s" % SECRET)))
     result = run(action)
-    assert result["failed"] is True
-    assert SECRET not in str(result["exception"].event.msg)
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"] == "RuntimeError: cannot use ********"
 
 
-def test_module_exit_from_a_connection_helper_ends_the_run_with_its_result():
-    action, _rec = make_action({"name": "x"}, recorder=Recorder(exc=ModuleExit({"failed": True, "msg": "Couldn't connect to AWS: no"})))
+def test_a_linktrack_error_from_a_connection_helper_becomes_its_failed_result():
+    action, _rec = make_action({"name": "x"}, recorder=Recorder(exc=LinktrackError("Couldn't connect to AWS: no", field="profile")))
     result = run(action)
-    assert result["failed"] is True and result["msg"] == "Couldn't connect to AWS: no"
+    assert result["failed"] is True and result["msg"] == "Couldn't connect to AWS: no" and result["field"] == "profile"
 
 
 # ---------------------------------------------------------------- where it runs
@@ -342,6 +429,15 @@ def test_on_the_controller_with_its_python_it_runs_in_process(monkeypatch, task_
     assert action._execute_module.call_count == 0
 
 
+def test_check_mode_support_is_still_checked_by_action_base():
+    action, rec = make_action({"name": "x"})
+    action._supports_check_mode = False
+    action._task.check_mode = True
+    with pytest.raises(Exception, match="does not support check mode"):
+        run(action)
+    assert rec.calls == []
+
+
 def test_botocore_endpoint_logs_need_the_module_process(monkeypatch):
     action, rec = make_action({"name": "x", "debug_botocore_endpoint_logs": True}, aws=True)
     action._execute_module = MagicMock(return_value={"changed": False})
@@ -379,19 +475,20 @@ def test_in_process_switch_values():
     assert in_process_enabled(True, {"LINKTRACK_HTTPS_IN_PROCESS": "false"})
 
 
-# ---------------------------------------------------------------- boto3 clients
+# ---------------------------------------------------------------- boto3 clients through amazon.aws's plugin helpers
+
+_NO_OPTIONS = dict(endpoint_url=None, access_key=None, secret_key=None, session_token=None, profile=None, region=None,
+                   validate_certs=True, aws_ca_bundle=None, aws_config=None)
 
 
-def test_the_shim_builds_the_client_from_the_module_options(monkeypatch):
+def test_the_connection_builds_the_client_from_the_module_options(monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    shim = AwsModuleShim("linktrack.https.fake", {
-        "endpoint_url": "http://127.0.0.1:9", "access_key": "AKIAEXAMPLE", "secret_key": "secret", "session_token": None,
-        "profile": None, "region": None, "validate_certs": True, "aws_ca_bundle": None, "aws_config": None,
-    })
+    connection = AwsConnection("linktrack.https.fake", dict(_NO_OPTIONS, endpoint_url="http://127.0.0.1:9",
+                                                            access_key="AKIAEXAMPLE", secret_key="secret"))
     import boto3
     from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client, client_config
 
-    client = aws_client(shim, "acm")
+    client = aws_client(connection, "acm")
     assert client.meta.endpoint_url == "http://127.0.0.1:9"
     assert client.meta.region_name == "us-east-1"
     # the module's Config (retries belong to AwsCaller), read back as botocore applies it
@@ -399,43 +496,51 @@ def test_the_shim_builds_the_client_from_the_module_options(monkeypatch):
     assert client.meta.config.retries == reference.meta.config.retries
     assert client.meta.config.connect_timeout == 10 and client.meta.config.read_timeout == 60
     assert client._request_signer._credentials.access_key == "AKIAEXAMPLE"
-    assert "APN/1.0 Ansible/" in client.meta.config.user_agent
 
 
-def test_the_shim_takes_aws_config_and_ca_bundle(monkeypatch, tmp_path):
+def test_the_connection_takes_aws_config_and_ca_bundle(tmp_path):
     bundle = tmp_path / "ca.pem"
     bundle.write_text("")
-    shim = AwsModuleShim("linktrack.https.fake", {
-        "endpoint_url": None, "access_key": "A", "secret_key": "B", "session_token": None, "profile": None, "region": None,
-        "validate_certs": True, "aws_ca_bundle": str(bundle), "aws_config": {"read_timeout": 7},
-    })
-    client = shim.client("route53", region="us-east-1", config=None)
+    connection = AwsConnection("linktrack.https.fake", dict(_NO_OPTIONS, access_key="A", secret_key="B",
+                                                            aws_ca_bundle=str(bundle), aws_config={"read_timeout": 7}))
+    client = connection.client("route53", region="us-east-1", config=None)
     assert client.meta.config.read_timeout == 7
     assert client._endpoint.http_session._verify == str(bundle)
 
 
+def test_validate_certs_false_turns_verification_off():
+    connection = AwsConnection("linktrack.https.fake", dict(_NO_OPTIONS, access_key="A", secret_key="B", validate_certs=False))
+    client = connection.client("acm", region="us-east-1")
+    assert client._endpoint.http_session._verify is False
+
+
 def test_profile_and_keys_together_fail_as_amazon_aws_says_it():
-    shim = AwsModuleShim("linktrack.https.fake", {
-        "endpoint_url": None, "access_key": "A", "secret_key": "B", "session_token": None, "profile": "p", "region": None,
-        "validate_certs": True, "aws_ca_bundle": None, "aws_config": None,
-    })
-    with pytest.raises(ModuleExit) as info:
-        shim.client("acm")
-    assert info.value.result["msg"] == "Passing both a profile and access tokens is not supported."
-    assert info.value.result["failed"] is True
+    connection = AwsConnection("linktrack.https.fake", dict(_NO_OPTIONS, access_key="A", secret_key="B", profile="p"))
+    with pytest.raises(LinktrackError) as info:
+        connection.client("acm")
+    assert info.value.message == "Passing both a profile and access tokens is not supported."
 
 
-def test_an_unknown_profile_fails_as_boto3_conn_says_it(monkeypatch, tmp_path):
+def test_an_unknown_profile_fails_naming_it(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    shim = AwsModuleShim("linktrack.https.fake", {
-        "endpoint_url": None, "access_key": None, "secret_key": None, "session_token": None, "profile": "nobody",
-        "region": None, "validate_certs": True, "aws_ca_bundle": None, "aws_config": None,
-    })
-    with pytest.raises(ModuleExit) as info:
-        shim.client("acm", region="us-east-1")
-    assert info.value.result["msg"].startswith("Couldn't connect to AWS: The config profile (nobody) could not be found")
-    assert "exception" not in info.value.result
+    connection = AwsConnection("linktrack.https.fake", dict(_NO_OPTIONS, profile="nobody"))
+    with pytest.raises(LinktrackError) as info:
+        connection.client("acm", region="us-east-1")
+    assert info.value.message.startswith("Couldn't connect to AWS: The config profile (nobody) could not be found")
+
+
+def test_a_profile_from_the_shared_files_gives_its_keys_and_region(monkeypatch, tmp_path):
+    (tmp_path / "config").write_text("[profile linktrack]\nregion = eu-west-1\n")
+    (tmp_path / "credentials").write_text("[linktrack]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = s\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    connection = AwsConnection("linktrack.https.fake", dict(_NO_OPTIONS, profile="linktrack"))
+    client = connection.client("acm")
+    assert client.meta.region_name == "eu-west-1"  # the profile's region when none is given
+    assert client._request_signer._credentials.access_key == "AKIAPROFILE"
 
 
 def test_sessions_share_one_loader_and_its_search_path_does_not_grow():
