@@ -155,10 +155,11 @@ class Dns:
             if not records:
                 continue
             tags = [(rdata.tag.decode("ascii", "replace").lower(), rdata.value.decode("utf-8", "replace")) for rdata in records]
-            relevant = [value for tag, value in tags if tag == "issuewild"] if wildcard else []
+            # A wildcard follows issuewild when the set has any, else issue; other names follow issue.
+            # No property of the kind that applies restricts nothing (iodef alone, say).
+            kind = "issuewild" if wildcard and any(tag == "issuewild" for tag, _value in tags) else "issue"
+            relevant = [value for tag, value in tags if tag == kind]
             if not relevant:
-                relevant = [value for tag, value in tags if tag == "issue"]
-            if not relevant and not any(tag == "issuewild" for tag, _value in tags):
                 return True
             return any(normalize(value.split(";", 1)[0]) in AMAZON_CAA_DOMAINS for value in relevant)
         return True

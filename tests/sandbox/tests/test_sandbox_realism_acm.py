@@ -20,13 +20,16 @@ import uuid
 
 import boto3
 import botocore.exceptions
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from linktrack_sandbox import realism, testing
+from linktrack_sandbox import realism, realism_acm, testing
 
 WINDOWS = realism.Windows(1.0)
 SMALL_SCALE = 0.05
@@ -391,3 +394,45 @@ def test_instant_is_moto_as_before(tmp_path_factory, sandbox_python):  # pylint:
         assert _status(acm, arn, 5.0)["Status"] == "ISSUED"
     finally:
         _stop(values)
+
+
+# --- the rules without a sandbox ----------------------------------------------------------------
+
+class _FakeDns(realism_acm.Dns):
+    """Answers from a dict {(name, type): [rdata text, ...]} instead of name servers."""
+
+    def __init__(self, records):
+        super().__init__("127.0.0.1", ())
+        self.records = records
+        self.asked = []
+
+    def rrsets(self, name, rdtype):
+        self.asked.append((name, rdtype))
+        texts = self.records.get((name.rstrip("."), rdtype), [])
+        return [[dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), text) for text in texts]] if texts else []
+
+
+@pytest.mark.parametrize("name, records, allowed", [
+    ("a.b.example.com", {}, True),
+    ("a.b.example.com", {("example.com", "CAA"): ['0 issue "letsencrypt.org"']}, False),
+    # The closest set decides: a permissive child under a strict parent is allowed, and the other way round.
+    ("a.b.example.com", {("b.example.com", "CAA"): ['0 issue "amazontrust.com"'], ("example.com", "CAA"): ['0 issue ";"']}, True),
+    ("a.b.example.com", {("b.example.com", "CAA"): ['0 issue "digicert.com"'], ("example.com", "CAA"): ['0 issue "amazon.com"']}, False),
+    ("a.example.com", {("example.com", "CAA"): ['0 issue "digicert.com"', '0 issue "amazonaws.com"']}, True),
+    # issuewild decides for a wildcard when present; issue otherwise.
+    ("*.example.com", {("example.com", "CAA"): ['0 issue "amazon.com"', '0 issuewild ";"']}, False),
+    ("example.com", {("example.com", "CAA"): ['0 issue "amazon.com"', '0 issuewild ";"']}, True),
+    ("*.example.com", {("example.com", "CAA"): ['0 issue "amazon.com"']}, True),
+    ("example.com", {("example.com", "CAA"): ['0 issuewild "amazon.com"']}, True),
+])
+def test_caa_rules(name, records, allowed):
+    assert _FakeDns(records).caa_allows_amazon(name) is allowed
+
+
+def test_validation_record_shape_and_sharing():
+    name, value = realism_acm.validation_record("123456789012", "Links.Example.com.")
+    assert RECORD_NAME.match(name).group("name") == "links.example.com"
+    assert RECORD_VALUE.match(value)
+    assert realism_acm.validation_record("123456789012", "*.links.example.com") == (name, value)
+    assert realism_acm.validation_record("210987654321", "links.example.com") != (name, value)
+    assert realism_acm.validation_record("123456789012", "www.links.example.com")[0] != name
