@@ -256,31 +256,39 @@ class AcmRealism:
         state = self.state(bundle)
         if state is None or bundle.status != "PENDING_VALIDATION":
             return
-        with state.lock:
-            if state.outcome is not None:
-                bundle.status = state.outcome
-                return
-            now = self.clock()
-            if not self.records_ready(state):
-                return
-            # Probes thin out as a certificate waits (ACM itself checks every few minutes), so
-            # many waiting certificates do not flood the name servers.
-            interval = min(MAX_PROBE_INTERVAL, PROBE_INTERVAL + 0.05 * (now - state.requested))
-            if state.last_probe is not None and now - state.last_probe < interval:
-                return
-            state.last_probe = now
-            wanted = dict(self.records(bundle).values())
-            for record_name, value in wanted.items():
-                if record_name not in state.seen and self.dns.cname_is(record_name, value):
-                    state.seen[record_name] = self.clock()
-                    _LOG.info("%s: validation record %s answers", bundle.arn, record_name)
-            now = self.clock()
-            if len(state.seen) == len(wanted):
-                if now >= max(state.seen.values()) + self.windows.acm_issue_after_dns:
-                    state.caa_failed = set(name for name in self.names(bundle) if not self.dns.caa_allows_amazon(name))
-                    self._decide(bundle, state, "FAILED" if state.caa_failed else "ISSUED")
-            elif now >= state.requested + self.windows.acm_validation_timeout:
-                self._decide(bundle, state, "VALIDATION_TIMED_OUT")
+        # Another thread checking this certificate now decides for this read too: reads never queue behind DNS.
+        if not state.lock.acquire(blocking=False):  # pylint: disable=consider-using-with
+            return
+        try:
+            self._evaluate(bundle, state)
+        finally:
+            state.lock.release()
+
+    def _evaluate(self, bundle, state):
+        if state.outcome is not None:
+            bundle.status = state.outcome
+            return
+        now = self.clock()
+        if not self.records_ready(state):
+            return
+        # Probes thin out as a certificate waits (ACM itself checks every few minutes), so
+        # many waiting certificates do not flood the name servers.
+        interval = min(MAX_PROBE_INTERVAL, PROBE_INTERVAL + 0.05 * (now - state.requested))
+        if state.last_probe is not None and now - state.last_probe < interval:
+            return
+        state.last_probe = now
+        wanted = dict(self.records(bundle).values())
+        for record_name, value in wanted.items():
+            if record_name not in state.seen and self.dns.cname_is(record_name, value):
+                state.seen[record_name] = self.clock()
+                _LOG.info("%s: validation record %s answers", bundle.arn, record_name)
+        now = self.clock()
+        if len(state.seen) == len(wanted):
+            if now >= max(state.seen.values()) + self.windows.acm_issue_after_dns:
+                state.caa_failed = set(name for name in self.names(bundle) if not self.dns.caa_allows_amazon(name))
+                self._decide(bundle, state, "FAILED" if state.caa_failed else "ISSUED")
+        elif now >= state.requested + self.windows.acm_validation_timeout:
+            self._decide(bundle, state, "VALIDATION_TIMED_OUT")
 
     def _decide(self, bundle, state, outcome):
         state.outcome = outcome
