@@ -386,3 +386,24 @@ def test_invalid_viewer_certificate_names_the_certificate_and_the_domain(clock):
     assert ARN in info.value.message and "links.example.com" in info.value.message
     assert "ISSUED" in info.value.message and "us-east-1" in info.value.message
     assert fake.dists == {}
+
+
+def test_two_runs_racing_past_a_deleted_reference_make_one_distribution(fake, clock):
+    """Both runs find the first reference taken by a deleted distribution; the other run wins #2 first."""
+    make(fake, clock).run(spec(wait=True))
+    make(fake, clock).run(spec(state="absent"))
+    original = fake.create_distribution_with_tags
+    racer = {}
+
+    def other_run_wins_the_next_reference(**kwargs):
+        reference = kwargs["DistributionConfigWithTags"]["DistributionConfig"]["CallerReference"]
+        if reference.endswith("#2") and not racer:
+            fake.create_distribution_with_tags = original
+            racer["id"] = original(**kwargs)["Distribution"]["Id"]  # the other run's create, same reference
+            fake.hidden_from_list.add(racer["id"])  # and not listed yet
+        return original(**kwargs)
+
+    fake.create_distribution_with_tags = other_run_wins_the_next_reference
+    result = make(fake, clock).run(spec())
+    assert result["id"] == racer["id"] and result["created"] is False
+    assert len(fake.dists) == 1
