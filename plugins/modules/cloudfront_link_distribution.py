@@ -407,7 +407,8 @@ MODULE_KWARGS = dict(required_if=[("state", "present", ["certificate_arn"])], su
 
 def main():
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    result = run_module(module.params, module.check_mode, module._diff, client_factory=lambda service: aws_client(module, service))
+    result = run_module(module.params, module.check_mode, module._diff, client_factory=lambda service: aws_client(module, service),
+                        warn=module.warn)
     if result.get("failed"):
         module.fail_json(**result)
     module.exit_json(**result)

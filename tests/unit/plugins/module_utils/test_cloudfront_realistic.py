@@ -407,3 +407,15 @@ def test_two_runs_racing_past_a_deleted_reference_make_one_distribution(fake, cl
     result = make(fake, clock).run(spec())
     assert result["id"] == racer["id"] and result["created"] is False
     assert len(fake.dists) == 1
+
+
+def test_run_module_warns_about_what_an_adopted_distribution_keeps(monkeypatch, clock):
+    fake = StrictCloudFront(clock)
+    dist_id = hand_made(fake)
+    monkeypatch.setattr(_cloudfront, "new_caller", lambda: AwsCaller(clock=clock, rng=random.Random(3)))
+    warnings = []
+    params = {"domain_name": "links.example.com", "certificate_arn": ARN, "region": "us-east-1"}
+    result = _cloudfront.run_module(params, check_mode=True, client_factory=lambda service: fake, warn=warnings.append)
+    assert result["preserved_fields"] == ["WebACLId", "Logging", "Origins[assets-s3]"]
+    assert warnings == ["distribution %s was not created by linktrack.https; its WebACLId, Logging, Origins[assets-s3] are "
+                        "kept as they are (take_over: true sets the guide's values there too)." % dist_id]
