@@ -27,7 +27,9 @@ description:
     certificate with SNI only and security policy TLSv1.2_2021, HTTP/2, no default root object, logging off and IPv6
     on.
   - The distribution is found by its alias (every page of ListDistributions, compared in lower case) or by
-    O(distribution_id). A no-op run makes two requests, ListDistributions and GetDistributionConfig.
+    O(distribution_id). A no-op run makes two requests, ListDistributions and GetDistributionConfig (three when the
+    distribution has more than the guide's settings, a web ACL for example: its tags then say whether this collection
+    made it).
   - Only the fields above are compared, after both sides are normalised; defaults that AWS adds by itself never
     cause a change. Drift in one of them (a setting changed in the console) is repaired with C(UpdateDistribution)
     using the ETag of a fresh read; a stale ETag is fetched again and the update retried a bounded number of times.
