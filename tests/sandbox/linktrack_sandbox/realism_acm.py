@@ -22,7 +22,8 @@ each rule with its source):
    first seen right on the sandbox's authoritative name servers (BIND and the
    Route 53 stand-in, asked directly), checked by one background thread every
    ``PROBE_INTERVAL`` while certificates wait (and when one is read), each
-   certificate every 0.25 s at first, then less often, up to every second;
+   certificate every 0.25 s at first, then less often, up to every second
+   (shorter below time scale 1, never under 0.1 s);
 5. VALIDATION_TIMED_OUT when not every record answered by ``acm_validation_timeout``;
 6. FAILED with FailureReason CAA_ERROR when, at issue time, the closest CAA
    record set of a name allows none of Amazon's CAs (ACM guide "Set up CAA");
@@ -52,6 +53,7 @@ _LOG = logging.getLogger("sandbox.realism.acm")
 
 PROBE_INTERVAL = 0.25
 MAX_PROBE_INTERVAL = 1.0
+MIN_PROBE_INTERVAL = 0.1  # the floor when SANDBOX_AWS_TIME_SCALE makes the intervals smaller
 DNS_TIMEOUT = 0.5
 DEFAULT_KEY_TYPES = ("RSA_1024", "RSA_2048")
 # RequestCertificate API reference: "Algorithms supported for an ACM certificate request include: RSA_2048, EC_prime256v1, EC_secp384r1".
@@ -221,7 +223,11 @@ class AcmRealism:
         self.windows = windows
         self.dns = dns_client
         self.clock = clock
-        self.prober = Prober(self)
+        # Below scale 1 the checks come more often too (benchmarks), never more than every MIN_PROBE_INTERVAL.
+        shrink = min(1.0, getattr(windows, "scale", 1.0))
+        self.probe_interval = max(MIN_PROBE_INTERVAL, PROBE_INTERVAL * shrink)
+        self.max_probe_interval = max(self.probe_interval, MAX_PROBE_INTERVAL * shrink)
+        self.prober = Prober(self, self.probe_interval)
 
     # ---- state -------------------------------------------------------------
 
@@ -273,7 +279,7 @@ class AcmRealism:
             return
         # Probes thin out as a certificate waits (ACM itself checks every few minutes), so
         # many waiting certificates do not flood the name servers.
-        interval = min(MAX_PROBE_INTERVAL, PROBE_INTERVAL + 0.05 * (now - state.requested))
+        interval = min(self.max_probe_interval, self.probe_interval + 0.05 * (now - state.requested))
         if state.last_probe is not None and now - state.last_probe < interval:
             return
         state.last_probe = now

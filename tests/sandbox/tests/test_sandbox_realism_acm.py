@@ -120,17 +120,31 @@ def _listed(acm, arn, **kwargs):
 
 # --- 1. unknown at first ----------------------------------------------------------
 
+def _early(acm, call, window, tries=5):
+    """``call(arn)`` on a fresh certificate, returning before ``window`` after the request was sent: (arn, answer or error code).
+
+    On a busy machine a call may come back too late to tell; then a new certificate is tried, up to ``tries`` times.
+    """
+    for dummy in range(tries):
+        arn, sent, dummy_returned = _request(acm, _name("early"))
+        try:
+            answer = call(arn)
+        except botocore.exceptions.ClientError as exc:
+            answer = exc.response["Error"]["Code"]
+        if time.monotonic() < sent + window:
+            return arn, answer
+    pytest.fail("the machine is too slow: no call came back within %.1f s of its request in %d tries" % (window, tries))
+    return None, None
+
+
 def test_new_certificate_is_unknown_at_first_then_listed(real):
     """RequestCertificate reference: "a delay of several seconds before you can retrieve information about the new certificate"."""
     acm = real["acm"]
-    arn, sent, _returned = _request(acm, _name("unknown"))
     for call in (acm.describe_certificate, acm.list_tags_for_certificate, acm.get_certificate):
-        with pytest.raises(botocore.exceptions.ClientError) as caught:
-            call(CertificateArn=arn)
-        assert _code(caught) == "ResourceNotFoundException"
-    listed = _listed(acm, arn)
-    assert time.monotonic() < sent + WINDOWS.acm_unknown, "the machine is too slow to see the window"
-    assert not listed
+        arn, answer = _early(acm, lambda arn, call=call: call(CertificateArn=arn), WINDOWS.acm_unknown)
+        assert answer == "ResourceNotFoundException", call
+    arn, listed = _early(acm, lambda arn: _listed(acm, arn), WINDOWS.acm_unknown)
+    assert listed is False
     time.sleep(WINDOWS.acm_unknown)
     assert _describe(acm, arn)["CertificateArn"] == arn
     assert _listed(acm, arn)
@@ -142,19 +156,18 @@ def test_new_certificate_is_unknown_at_first_then_listed(real):
 def test_resource_record_appears_after_the_options(real):
     """aws-cdk 18033: DomainValidationOptions come before their ResourceRecord."""
     acm = real["acm"]
-    domain = _name("records")
-    arn, sent, returned = _request(acm, domain)
-    time.sleep(max(0.0, returned + WINDOWS.acm_unknown + 0.05 - time.monotonic()))
-    early = _describe(acm, arn)
-    assert time.monotonic() < sent + WINDOWS.acm_records, "the machine is too slow to see the window"
+
+    def after_unknown(arn):
+        time.sleep(WINDOWS.acm_unknown + 0.05)
+        return _describe(acm, arn)
+    arn, early = _early(acm, after_unknown, WINDOWS.acm_records)
     assert early["Status"] == "PENDING_VALIDATION"
-    assert [option["DomainName"] for option in early["DomainValidationOptions"]] == [domain]
+    assert [option["DomainName"] for option in early["DomainValidationOptions"]] == [early["DomainName"]]
     assert early["DomainValidationOptions"][0]["ValidationStatus"] == "PENDING_VALIDATION"
     assert "ResourceRecord" not in early["DomainValidationOptions"][0]
     for field in ("NotBefore", "NotAfter", "Serial", "IssuedAt"):
         assert field not in early
     later = _with_records(acm, arn)
-    assert time.monotonic() >= sent + WINDOWS.acm_records
     assert later["DomainValidationOptions"][0]["ResourceRecord"]["Type"] == "CNAME"
 
 
@@ -284,11 +297,12 @@ def test_in_use_by_lists_the_distribution_and_keeps_a_deleted_one_for_a_while(re
     etag = _deployed(cloudfront, dist["Id"])["ETag"]
     deleted = time.monotonic()
     cloudfront.delete_distribution(Id=dist["Id"], IfMatch=etag)
-    assert _describe(acm, arn)["InUseBy"] == [dist["ARN"]]
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         acm.delete_certificate(CertificateArn=arn)
+    in_use_by = _describe(acm, arn)["InUseBy"]
     assert time.monotonic() < deleted + WINDOWS.acm_in_use_linger, "the machine is too slow to see the window"
     assert _code(caught) == "ResourceInUseException"
+    assert in_use_by == [dist["ARN"]]
     cert = testing.wait_for(lambda: _describe(acm, arn), lambda cert: cert["InUseBy"] == [], WINDOWS.acm_in_use_linger + 5.0)
     assert cert["InUseBy"] == []
     assert time.monotonic() >= deleted + WINDOWS.acm_in_use_linger
