@@ -28,7 +28,7 @@ description:
     on.
   - The distribution is found by its alias (every page of ListDistributions, compared in lower case) or by
     O(distribution_id). A no-op run makes two requests, ListDistributions and GetDistributionConfig (three when the
-    distribution has more than the guide's settings, a web ACL for example: its tags then say whether this collection
+    distribution has more than the guide's settings, a web ACL for example; its tags then say whether this collection
     made it).
   - Only the fields above are compared, after both sides are normalised; defaults that AWS adds by itself never
     cause a change. Drift in one of them (a setting changed in the console) is repaired with C(UpdateDistribution)
