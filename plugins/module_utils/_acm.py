@@ -28,9 +28,37 @@ How a certificate is chosen (``state=present`` with ``domain_name``):
   one certificate. Afterwards the list is read again; if another matching
   certificate appeared (a second host that raced past the token), the same
   order picks one and the certificate this run requested is deleted when it
-  lost. If ACM answers a token with a certificate that no longer exists or can
-  no longer be used (deleted, failed), the next token is derived from that ARN,
-  so hosts that meet the same stale token still agree on the next one.
+  lost. If ACM answers a token with a certificate that is provably gone or can
+  no longer be used, the next token is derived from that ARN, so hosts that
+  meet the same stale token still agree on the next one.
+
+What real ACM does, and what this module does about it:
+
+* "There is a delay of several seconds before you can retrieve information
+  about the new certificate" (ACM API reference, RequestCertificate). During
+  it DescribeCertificate answers ``ResourceNotFoundException`` and
+  ListCertificates leaves the certificate out. So the ARN a request returned
+  is read again, with the same ARN, until it shows or ``visibility_timeout``
+  passes; only a certificate still unknown after that window counts as gone
+  (a token whose certificate was deleted within ACM's one-hour token window).
+* A 5xx answer to RequestCertificate is retried with the *same* token: that is
+  what the token is for ("if you call RequestCertificate multiple times with
+  the same idempotency token within one hour, ACM recognizes that you are
+  requesting only one certificate", same page).
+* ACM keeps a deleted CloudFront distribution in ``InUseBy`` for minutes, and
+  DeleteCertificate answers ``ResourceInUseException`` meanwhile
+  (hashicorp/terraform-provider-aws issue 3866 and PR 3868;
+  amplify-education/serverless-domain-manager issue 32: 10 to 20 minutes).
+  state=absent therefore checks each user: a CloudFront distribution that
+  GetDistribution no longer knows (``NoSuchDistribution``), or that the caller
+  says it deleted (``deleted_distributions``), is waited out, up to
+  ``in_use_timeout``; any other user refuses the delete at once, by name.
+* ACM uses one validation CNAME for every certificate of a name in one account
+  (ACM User Guide, DNS validation: it reuses the CNAME record). The absent
+  result names the records another certificate still needs
+  (``validation_records_in_use``), so the caller keeps them.
+* Certificates that CloudFront manages carry ``ManagedBy: CLOUDFRONT``
+  (DescribeCertificate / ListCertificates); they are never reused.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -59,6 +87,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._aws import (
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Clock,
     Differences,
+    Progress,
     LinktrackError,
     error_code,
     normalize_domain,
@@ -76,7 +105,13 @@ REUSABLE_STATUSES = ("ISSUED", "PENDING_VALIDATION")
 FAILED_STATUSES = ("FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE")
 CERTIFICATE_DOMAIN_MAX = 64  # RFC 5280: the common name has at most 64 characters
 TOKEN_LENGTH = 32
-REQUEST_ATTEMPTS = 3
+# Tokens tried before giving up. Each one whose certificate is gone costs one
+# visibility window; a domain set up and torn down n times within ACM's token
+# hour meets n - 1 of them.
+REQUEST_ATTEMPTS = 8
+# arn:aws:cloudfront::123456789012:distribution/E2EXAMPLE
+_DISTRIBUTION_ARN_RE = re.compile(r"^arn:aws[a-z-]*:cloudfront::\d{12}:distribution/([A-Z0-9]+)$")
+_DISTRIBUTION_ID_RE = re.compile(r"^[A-Z0-9]{6,32}$")
 
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):(\d{12}):certificate/[A-Za-z0-9-]+$")
 
@@ -95,7 +130,7 @@ class CertificateSpec:
 
     def __init__(self, domain_name=None, subject_alternative_names=None, key_algorithm="RSA_2048", tags=None,
                  state="present", wait=False, wait_timeout=3600, validation_timeout=300, force=False,
-                 certificate_arn=None):
+                 certificate_arn=None, visibility_timeout=60, in_use_timeout=1800, deleted_distributions=None):
         self.domain_name = domain_name
         self.subject_alternative_names = list(subject_alternative_names or [])
         self.key_algorithm = key_algorithm
@@ -106,6 +141,9 @@ class CertificateSpec:
         self.validation_timeout = validation_timeout
         self.force = force
         self.certificate_arn = certificate_arn
+        self.visibility_timeout = visibility_timeout
+        self.in_use_timeout = in_use_timeout
+        self.deleted_distributions = list(deleted_distributions or [])
 
     @property
     def names(self):
@@ -200,6 +238,24 @@ def build_spec(params):
     positive_number(wait_timeout, "wait_timeout")
     validation_timeout = params.get("validation_timeout", 300)
     positive_number(validation_timeout, "validation_timeout")
+    visibility_timeout = params.get("visibility_timeout", 60)
+    positive_number(visibility_timeout, "visibility_timeout")
+    in_use_timeout = params.get("in_use_timeout", 1800)
+    positive_number(in_use_timeout, "in_use_timeout")
+    deleted = []
+    raw_deleted = params.get("deleted_distributions") or []
+    if not isinstance(raw_deleted, (list, tuple)):
+        raise LinktrackError("deleted_distributions must be a list of CloudFront distribution ids or ARNs.",
+                             field="deleted_distributions")
+    for index, value in enumerate(raw_deleted):
+        dist_id = distribution_id(value)
+        if dist_id is None:
+            raise LinktrackError(
+                "deleted_distributions[%d]: %r is neither a CloudFront distribution id (E2EXAMPLE) nor its ARN "
+                "(arn:aws:cloudfront::ACCOUNT:distribution/E2EXAMPLE)." % (index, value),
+                field="deleted_distributions[%d]" % index,
+            )
+        deleted.append(dist_id)
 
     return CertificateSpec(
         domain_name=domain,
@@ -212,6 +268,9 @@ def build_spec(params):
         validation_timeout=validation_timeout,
         force=bool(params.get("force")),
         certificate_arn=arn,
+        visibility_timeout=visibility_timeout,
+        in_use_timeout=in_use_timeout,
+        deleted_distributions=deleted,
     )
 
 
@@ -228,6 +287,23 @@ def idempotency_token(names, key_algorithm, salt=""):
     """
     material = "linktrack.https|%s|%s|%s" % (key_algorithm, ",".join(sorted(n.lower() for n in names)), salt)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:TOKEN_LENGTH]
+
+
+def distribution_id(value):
+    """The distribution id in a CloudFront distribution ARN or id, or ``None`` for anything else."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    match = _DISTRIBUTION_ARN_RE.match(text)
+    if match:
+        return match.group(1)
+    return text if _DISTRIBUTION_ID_RE.match(text) else None
+
+
+def _record_domain(name):
+    """The name a validation record is for: a wildcard and its base name share one record."""
+    name = (name or "").lower()
+    return name[2:] if name.startswith("*.") else name
 
 
 def format_serial(value):
@@ -338,18 +414,6 @@ def _summary_names(summary):
     return names
 
 
-class _ServerError(Exception):
-    """A 5xx answer to RequestCertificate, kept out of AwsCaller's retries.
-
-    A token whose certificate was deleted can make ACM (and the emulator) fail
-    the same way on every try, so the manager moves on to the next token.
-    """
-
-    def __init__(self, original):
-        super(_ServerError, self).__init__(str(original))
-        self.original = original
-
-
 # --------------------------------------------------------------------------
 # The manager
 # --------------------------------------------------------------------------
@@ -381,8 +445,14 @@ class AcmCertificateManager:
     the expiry check).
     """
 
-    def __init__(self, client, caller, clock=None, check_mode=False, utcnow=None):
+    def __init__(self, client, caller, clock=None, check_mode=False, utcnow=None, cloudfront=None, progress=None):
         self.client = client
+        # cloudfront: a callable that returns a CloudFront client (state=absent only)
+        self.cloudfront = cloudfront
+        self._cloudfront_client = None
+        self._gone = {}  # InUseBy entry -> whether it is proven gone
+        self._in_use_start = None
+        self.progress = progress if progress is not None else Progress()
         self.caller = caller
         self.clock = clock or Clock()
         self.check_mode = check_mode
@@ -432,15 +502,6 @@ class AcmCertificateManager:
                 return summaries
             kwargs["NextToken"] = token
 
-    def _request_once(self, **kwargs):
-        try:
-            return self.client.request_certificate(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - 5xx is set apart, the rest goes to AwsCaller
-            status = ((getattr(exc, "response", None) or {}).get("ResponseMetadata") or {}).get("HTTPStatusCode")
-            if status is not None and status >= 500:
-                raise _ServerError(exc)
-            raise
-
     # ---- choosing --------------------------------------------------------
 
     def _expired(self, cert):
@@ -456,6 +517,9 @@ class AcmCertificateManager:
         if not present:
             return True
         if cert.get("Type", "AMAZON_ISSUED") != "AMAZON_ISSUED":
+            return False
+        if cert.get("ManagedBy"):
+            # CloudFront requested and renews it for a distribution of its own (ManagedBy: CLOUDFRONT)
             return False
         if cert.get("Status") not in REUSABLE_STATUSES:
             return False
@@ -532,6 +596,28 @@ class AcmCertificateManager:
 
     # ---- requesting ------------------------------------------------------
 
+    def _read_new(self, arn, spec):
+        """DescribeCertificate of a certificate just requested, until ACM shows it.
+
+        ACM: "there is a delay of several seconds before you can retrieve
+        information about the new certificate" (RequestCertificate). The same
+        ARN is read again until it shows; ``None`` only when it is still
+        unknown after ``visibility_timeout`` (the token's certificate is gone).
+        """
+        def check():
+            cert = self._describe_or_none(arn)
+            return cert is not None, cert if cert is not None else "not visible yet"
+
+        try:
+            cert, waited = poll_until(check, spec.visibility_timeout, "ACM to show the requested certificate %s" % arn,
+                                      clock=self.clock, first_delay=1.0, max_delay=5.0, progress=self.progress,
+                                      label="certificate %s" % arn)
+        except LinktrackError as exc:
+            self.waited += exc.details.get("waited_seconds", spec.visibility_timeout)
+            return None
+        self.waited += waited
+        return cert
+
     def _request(self, spec):
         tags = [{"Key": k, "Value": v} for k, v in sorted(spec.request_tags().items())]
         salt = ""
@@ -548,18 +634,17 @@ class AcmCertificateManager:
             if spec.subject_alternative_names:
                 # ACM wants the domain name among the alternative names too
                 kwargs["SubjectAlternativeNames"] = list(spec.names)
-            try:
-                arn = self.caller(self._request_once, **kwargs)["CertificateArn"]
-            except _ServerError as exc:
-                problems.append("token %s: %s" % (token, exc))
-                salt = "server-error|%s" % token
-                continue
-            cert = self._describe_or_none(arn)
+            # throttling and 5xx are retried by AwsCaller with this same token: ACM
+            # answers a token it has seen with the certificate it made for it
+            arn = self._call("request_certificate", **kwargs)["CertificateArn"]
+            cert = self._read_new(arn, spec)
             # the key algorithm is not checked here: the token already includes it
             if self._acceptable(cert, spec, check_key=False):
                 return cert
-            # the token still points at a certificate that was deleted, failed or differs
-            problems.append("token %s gave %s (%s)" % (token, arn, cert.get("Status") if cert else "deleted"))
+            # the token points at a certificate that is gone (still unknown after the
+            # visibility window), failed, or is for other names
+            problems.append("token %s gave %s (%s)" % (
+                token, arn, cert.get("Status") if cert else "unknown after %ss: deleted" % spec.visibility_timeout))
             salt = arn
         raise LinktrackError(
             "domain_name: could not request a usable certificate for %s after %d tries: %s."
@@ -615,11 +700,12 @@ class AcmCertificateManager:
                 return True, current
             if _records_ready(current):
                 return True, current
-            return False, "validation records not yet filled in by ACM (status %s)" % current.get("Status")
+            return False, "not filled in yet (%s)" % current.get("Status")
 
         try:
             value, waited = poll_until(check, spec.validation_timeout, "ACM to fill in the DNS validation records of %s"
-                                       % cert["CertificateArn"], clock=self.clock, first_delay=1.0, max_delay=10.0)
+                                       % cert["CertificateArn"], clock=self.clock, first_delay=1.0, max_delay=10.0,
+                                       progress=self.progress, label="certificate %s validation records" % cert["CertificateArn"])
         except LinktrackError as exc:
             raise LinktrackError(
                 "validation_timeout: ACM did not show the DNS validation records of %s within %s seconds. "
@@ -659,7 +745,8 @@ class AcmCertificateManager:
 
         try:
             _status, waited = poll_until(check, spec.wait_timeout, "certificate %s to become ISSUED" % cert["CertificateArn"],
-                                         clock=self.clock, first_delay=2.0, max_delay=30.0)
+                                         clock=self.clock, first_delay=2.0, max_delay=30.0, progress=self.progress,
+                                         label="certificate %s" % cert["CertificateArn"])
         except LinktrackError as exc:
             if exc.field:
                 raise
@@ -734,6 +821,7 @@ class AcmCertificateManager:
         result["differences"] = self.differences.as_list()
         result["diff"] = self.differences.as_diff()
         result["waited_seconds"] = round(self.waited, 3)
+        result["wait_history"] = list(self.progress.history)
         result["retries"] = self.caller.retries
         result["aws_requests"] = self.caller.calls
         return result
@@ -775,6 +863,7 @@ class AcmCertificateManager:
         return self._finish(self._result(cert, tags))
 
     def ensure_absent(self, spec):
+        summaries = None
         if spec.certificate_arn:
             cert = self._describe_or_none(spec.certificate_arn)
             targets = [cert] if cert is not None else []
@@ -787,25 +876,23 @@ class AcmCertificateManager:
                 if cert is not None and certificate_names(cert) == set(spec.names):
                     targets.append(cert)
         if not targets:
-            return self._finish({"deleted": [], "arn": None, "status": None})
+            return self._finish({"deleted": [], "arn": None, "status": None, "validation_records": [],
+                                 "validation_records_in_use": []})
 
-        untagged = []
-        in_use = []
+        # users that still exist refuse the delete at once, before anything is deleted
+        blocked = []
         for cert in targets:
-            if cert.get("InUseBy"):
-                in_use.append(cert)
-            if not spec.force:
+            living = self._living_users(cert.get("InUseBy") or [], spec)
+            if living:
+                blocked.append((cert["CertificateArn"], living))
+        if blocked:
+            raise self._in_use_error(blocked)
+        untagged = []
+        if not spec.force:
+            for cert in targets:
                 tags = self._tags(cert["CertificateArn"])
                 if tags.get(MANAGED_TAG_KEY) != MANAGED_TAG_VALUE:
                     untagged.append(cert)
-        if in_use:
-            raise LinktrackError(
-                "state=absent: will not delete a certificate that is in use: %s. Detach it from these "
-                "resources first (for CloudFront: point the distribution at another certificate or delete it)."
-                % "; ".join("%s is used by %s" % (c["CertificateArn"], ", ".join(c["InUseBy"])) for c in in_use),
-                field="state",
-                details={"in_use_by": dict((c["CertificateArn"], list(c["InUseBy"])) for c in in_use)},
-            )
         if untagged:
             raise LinktrackError(
                 "force: %s %s not tagged %s=%s, so this collection did not request %s. Set force: true to "
@@ -817,6 +904,7 @@ class AcmCertificateManager:
                 details={"untagged": [c["CertificateArn"] for c in untagged]},
             )
 
+        records, in_use_records = self._records_still_needed(targets, summaries)
         before = [{"arn": c["CertificateArn"], "domain_name": (c.get("DomainName") or "").lower(), "status": c.get("Status")}
                   for c in targets]
         self.differences.add("certificates", before, [])
@@ -824,43 +912,211 @@ class AcmCertificateManager:
             if self.check_mode:
                 self.deleted.append(cert["CertificateArn"])
                 continue
+            if self._delete(cert, spec):
+                self.deleted.append(cert["CertificateArn"])
+        first = targets[0]
+        return self._finish({"deleted": list(self.deleted), "arn": first["CertificateArn"] if len(targets) == 1 else None,
+                             "status": None, "validation_records": records, "validation_records_in_use": in_use_records})
+
+    # ---- state=absent: users and shared records ----------------------------
+
+    def _distribution_gone(self, dist_id, spec):
+        """Whether the CloudFront distribution no longer exists (or the caller deleted it)."""
+        if dist_id in spec.deleted_distributions:
+            return True
+        if self.cloudfront is None:
+            return False
+        if self._cloudfront_client is None:
+            self._cloudfront_client = self.cloudfront()
+        try:
+            self.caller(self._cloudfront_client.get_distribution, Id=dist_id)
+        except Exception as exc:  # noqa: BLE001 - only "no such distribution" means gone
+            if error_code(exc) == "NoSuchDistribution":
+                return True
+            raise
+        return False
+
+    def _living_users(self, users, spec):
+        """The entries of ``InUseBy`` that still exist.
+
+        Only a CloudFront distribution can be proven gone (GetDistribution
+        answers NoSuchDistribution, or the caller deleted it); ACM keeps listing
+        such a distribution for minutes. Anything else counts as existing.
+        """
+        living = []
+        for user in users:
+            if user not in self._gone:
+                match = _DISTRIBUTION_ARN_RE.match(user)
+                self._gone[user] = bool(match) and self._distribution_gone(match.group(1), spec)
+            if not self._gone[user]:
+                living.append(user)
+        return living
+
+    @staticmethod
+    def _in_use_error(blocked):
+        return LinktrackError(
+            "state=absent: will not delete a certificate that is in use: %s. Detach it from these "
+            "resources first (for CloudFront: point the distribution at another certificate or delete it)."
+            % "; ".join("%s is used by %s" % (arn, ", ".join(users)) for arn, users in blocked),
+            field="state",
+            details={"in_use_by": dict((arn, list(users)) for arn, users in blocked)},
+        )
+
+    def _in_use_left(self, spec):
+        """Seconds left of ``in_use_timeout``, which all waits of one run share."""
+        if self._in_use_start is None:
+            self._in_use_start = self.clock.now()
+        return spec.in_use_timeout - (self.clock.now() - self._in_use_start)
+
+    def _wait_until_unused(self, arn, spec):
+        """Wait until ACM lists no user of the certificate; every user it lists must be gone.
+
+        Returns the described certificate, or ``None`` when it was deleted meanwhile.
+        """
+        state = {"cert": None}
+
+        def check():
+            current = self._describe_or_none(arn)
+            state["cert"] = current
+            if current is None:
+                return True, "deleted"
+            users = list(current.get("InUseBy") or [])
+            living = self._living_users(users, spec)
+            if living:
+                raise self._in_use_error([(arn, living)])
+            return not users, ("in use by %s" % ", ".join(users)) if users else "no longer in use"
+
+        left = self._in_use_left(spec)
+        try:
+            if left <= 0:
+                raise LinktrackError("in_use_timeout passed", details={"waited_seconds": 0.0})
+            _value, waited = poll_until(check, left, "ACM to drop the deleted distributions from InUseBy of %s" % arn,
+                                        clock=self.clock, first_delay=5.0, max_delay=30.0, progress=self.progress,
+                                        label="certificate %s" % arn)
+        except LinktrackError as exc:
+            if exc.field:
+                raise
+            self.waited += exc.details.get("waited_seconds", 0.0)
+            users = ((state["cert"] or {}).get("InUseBy")) or []
+            raise LinktrackError(
+                "in_use_timeout: ACM still lists %s as in use by %s after %s seconds, though %s no longer exist%s. "
+                "ACM is known to take 10 to 20 minutes to forget a deleted CloudFront distribution; run the teardown "
+                "again later, or raise in_use_timeout." % (arn, ", ".join(users) or "a resource", spec.in_use_timeout,
+                                                           "they" if len(users) != 1 else "it",
+                                                           "" if len(users) != 1 else "s"),
+                field="in_use_timeout",
+                details={"in_use_by": {arn: list(users)}, "waited_seconds": round(self.waited, 3),
+                         "wait_history": list(self.progress.history)},
+            )
+        self.waited += waited
+        return state["cert"]
+
+    def _delete(self, cert, spec):
+        """Delete one certificate, waiting out users that are gone. True when this call deleted it."""
+        arn = cert["CertificateArn"]
+        if cert.get("InUseBy") and self._wait_until_unused(arn, spec) is None:
+            return False
+        delay = 2.0
+        while True:
             try:
-                self._call("delete_certificate", CertificateArn=cert["CertificateArn"])
+                self._call("delete_certificate", CertificateArn=arn)
+                return True
             except Exception as exc:  # noqa: BLE001
                 code = error_code(exc)
                 if code == "ResourceNotFoundException":
+                    return False
+                if code != "ResourceInUseException":
+                    raise
+            # ACM refused: it still counts a user, maybe one its InUseBy does not show yet
+            current = self._describe_or_none(arn)
+            if current is None:
+                return False
+            if current.get("InUseBy"):
+                if self._wait_until_unused(arn, spec) is None:
+                    return False
+                continue
+            left = self._in_use_left(spec)
+            if left <= 0:
+                raise LinktrackError(
+                    "in_use_timeout: ACM kept refusing to delete %s (ResourceInUseException) for %s seconds, "
+                    "though it lists no user. Run the teardown again later, or raise in_use_timeout."
+                    % (arn, spec.in_use_timeout),
+                    field="in_use_timeout",
+                    details={"in_use_by": {arn: []}, "waited_seconds": round(self.waited, 3)},
+                )
+            pause = min(delay, left)
+            self.progress.poll("certificate %s" % arn, "delete refused: in use", spec.in_use_timeout - left + pause,
+                               spec.in_use_timeout)
+            self.clock.sleep(pause)
+            self.waited += pause
+            delay = min(delay * 1.6, 30.0)
+
+    def _records_still_needed(self, targets, summaries):
+        """The validation records of ``targets``, and those another certificate still needs.
+
+        ACM uses one validation CNAME for every certificate of a name in one
+        account, so a record stays while a certificate that is not being
+        deleted and has not failed covers its name. Returns ``(records,
+        in_use)``; each entry of ``in_use`` names those certificates in
+        ``needed_by``.
+        """
+        records = []
+        for cert in targets:
+            for record in validation_records(cert):
+                if record["name"] not in [r["name"] for r in records]:
+                    records.append(record)
+        if not records:
+            return records, []
+        if summaries is None:
+            summaries = self._list(None, ALL_KEY_TYPES)
+        gone = set(c["CertificateArn"] for c in targets)
+        domains = set(_record_domain(r["domain_name"]) for r in records)
+        needed = {}
+        for summary in summaries:
+            arn = summary.get("CertificateArn")
+            if not arn or arn in gone or summary.get("Status") in FAILED_STATUSES:
+                continue
+            names = _summary_names(summary)
+            if names is None and _record_domain(summary.get("DomainName")) not in domains:
+                described = self._describe_or_none(arn)
+                if described is None or described.get("Status") in FAILED_STATUSES:
                     continue
-                if code == "ResourceInUseException":
-                    users = (self._describe_or_none(cert["CertificateArn"]) or {}).get("InUseBy") or []
-                    raise LinktrackError(
-                        "state=absent: ACM refused to delete %s because it is in use by %s."
-                        % (cert["CertificateArn"], ", ".join(users) or "an AWS resource"),
-                        field="state",
-                        details={"in_use_by": {cert["CertificateArn"]: list(users)}},
-                    )
-                raise
-            self.deleted.append(cert["CertificateArn"])
-        first = targets[0]
-        return self._finish({"deleted": list(self.deleted), "arn": first["CertificateArn"] if len(targets) == 1 else None,
-                             "status": None})
+                names = certificate_names(described)
+            for domain in set(_record_domain(n) for n in names or ()) & domains:
+                needed.setdefault(domain, []).append(arn)
+        in_use = []
+        for record in records:
+            users = needed.get(_record_domain(record["domain_name"]))
+            if users:
+                in_use.append(dict(record, needed_by=sorted(users)))
+        return records, in_use
 
 
-def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None):
+def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None, progress=None):
     """What ``acm_dns_certificate`` does with its validated ``params``.
 
     The module's ``main()`` and the action plugin that runs it inside the worker
     process both call this, so the module's behaviour exists once.
-    ``client_factory(service)`` returns a boto3 client. Returns the result
-    dict; a failure is a dict with ``failed: true`` and ``msg``.
+    ``client_factory(service)`` returns a boto3 client. ``progress`` is a
+    callable that takes one line of text: every poll of a wait is reported
+    there (``<domain>: certificate <arn> PENDING_VALIDATION, 1m10s of 10m``).
+    Returns the result dict; a failure is a dict with ``failed: true`` and
+    ``msg``.
     """
     caller = new_caller()
+    subject = params.get("domain_name") or params.get("certificate_arn") or ""
+    tracker = Progress(report=progress, subject=str(subject).strip().rstrip(".").lower())
     try:
         check_region(params, "acm_dns_certificate")
         spec = build_spec(params)
-        manager = AcmCertificateManager(client_factory("acm"), caller, check_mode=check_mode)
+        if spec.domain_name:
+            tracker.subject = spec.domain_name
+        manager = AcmCertificateManager(client_factory("acm"), caller, check_mode=check_mode, progress=tracker,
+                                        cloudfront=lambda: client_factory("cloudfront"))
         result = manager.run(spec)
     except (LinktrackError,) + _AWS_ERRORS as exc:
-        return failure_result(exc, {"retries": caller.retries, "aws_requests": caller.calls}, caller)
+        return failure_result(exc, {"retries": caller.retries, "aws_requests": caller.calls,
+                                    "wait_history": list(tracker.history)}, caller)
     diff_data = result.pop("diff")
     if diff:
         result["diff"] = diff_data

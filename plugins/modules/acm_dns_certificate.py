@@ -29,14 +29,25 @@ description:
     and the sorted names, so that runs on several hosts within ACM's one-hour token window get the same
     certificate. After the request the list is read again; if another matching certificate appeared (a
     second host that raced past the token), the order above picks one, the certificate this run requested
-    is deleted when it lost, and the result names the one kept. If ACM answers the token with a certificate
-    that was deleted or can no longer be used, the next token is derived from that certificate's ARN, so
-    hosts that meet the same stale token still agree.
+    is deleted when it lost, and the result names the one kept. A throttled or failed (5xx) request is
+    retried with the same token, so it never makes a second certificate.
+  - ACM shows a new certificate only some seconds after the request ("a delay of several seconds", ACM API
+    reference, RequestCertificate). The module reads the ARN it got again until ACM shows it, up to
+    O(visibility_timeout) seconds. Only when ACM answers the token with a certificate that is still unknown
+    after that window (deleted within ACM's one-hour token window), or that failed, is the next token
+    derived from that certificate's ARN, so hosts that meet the same stale token still agree.
   - ACM fills in the validation records a few seconds after a request; the module waits for them up to
     O(validation_timeout) seconds. With O(wait=true) it then waits until the certificate is C(ISSUED).
+  - Certificates that CloudFront manages (C(ManagedBy=CLOUDFRONT)) are never reused.
   - B(state=absent) deletes the certificates for exactly these names (every status and key algorithm), or
-    the one O(certificate_arn) names. It refuses, before deleting anything, certificates that are in use
-    (naming their users) and certificates without the managed tag unless O(force=true).
+    the one O(certificate_arn) names. Before deleting anything it refuses certificates without the managed
+    tag unless O(force=true), and certificates used by a resource that still exists, naming it.
+  - ACM keeps a deleted CloudFront distribution in C(InUseBy) for minutes (10 to 20 are reported) and
+    refuses the delete meanwhile. A distribution that C(GetDistribution) no longer knows, or that
+    O(deleted_distributions) names, is therefore waited out, up to O(in_use_timeout) seconds.
+  - ACM uses one validation record for every certificate of a name in an account. The absent result lists
+    the records of the deleted certificates (RV(validation_records)) and those another certificate still
+    needs (RV(validation_records_in_use)); delete only the others.
   - Throttling and transient errors are retried with one jittered backoff; the result counts the retries.
 author:
   - linktrack.https contributors (@linktrack-https)
@@ -106,6 +117,25 @@ options:
         are never deleted.
     type: bool
     default: false
+  visibility_timeout:
+    description:
+      - Seconds to read a certificate just requested again until ACM shows it. A certificate still unknown
+        after this is taken as deleted, and the next idempotency token is tried. Must be above 0.
+    type: int
+    default: 60
+  in_use_timeout:
+    description:
+      - With O(state=absent), seconds to wait in all for ACM to stop listing CloudFront distributions that
+        no longer exist in C(InUseBy). ACM is reported to take 10 to 20 minutes. Must be above 0.
+    type: int
+    default: 1800
+  deleted_distributions:
+    description:
+      - With O(state=absent), ids or ARNs of CloudFront distributions the caller has just deleted. ACM may
+        still list them as users of the certificate; they are waited out without asking CloudFront.
+    type: list
+    elements: str
+    default: []
 notes:
   - B(Check mode) makes no write call. When a certificate would be requested, C(changed) is true,
     RV(differences) holds the certificate that would be requested, and RV(arn), RV(status), RV(not_after)
@@ -219,7 +249,8 @@ validation_records:
   description:
     - The DNS records ACM validates the names with, one entry per distinct record (a wildcard and its
       base name share one). Empty in check mode when a certificate would be requested.
-  returned: when O(state=present)
+    - With O(state=absent), the records of the certificates deleted (or that would be).
+  returned: always
   type: list
   elements: dict
   contains:
@@ -291,11 +322,66 @@ differences:
         subject_alternative_names: []
         key_algorithm: RSA_2048
         tags: {"linktrack.https:managed": "true"}
+validation_records_in_use:
+  description:
+    - With O(state=absent), the entries of RV(validation_records) that another certificate (not deleted
+      here, not failed) for the same name still needs, because ACM uses one record for all of them. Keep
+      these records; the others can go.
+  returned: when O(state=absent)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Record name, lower case, without a trailing dot.
+      type: str
+    type:
+      description: Record type.
+      type: str
+    value:
+      description: Record value.
+      type: str
+    domain_name:
+      description: The certificate name the record validates.
+      type: str
+    needed_by:
+      description: ARNs of the certificates that still need it.
+      type: list
+      elements: str
+  sample: []
 waited_seconds:
-  description: Seconds spent waiting for validation records and, with O(wait=true), for C(ISSUED).
+  description:
+    - Seconds spent waiting for ACM to show a new certificate, for validation records, with O(wait=true)
+      for C(ISSUED), and with O(state=absent) for ACM to drop deleted distributions from C(InUseBy).
   returned: always
   type: float
   sample: 4.2
+wait_history:
+  description:
+    - One entry per poll of every wait, in order (the first and the latest 200 polls). The action plugin
+      also shows each poll as it happens, as C(links.example.com, certificate ARN PENDING_VALIDATION,
+      1m10s of 10m).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    what:
+      description: What was awaited, such as C(certificate ARN).
+      type: str
+    state:
+      description: What the poll saw (C(PENDING_VALIDATION), C(not visible yet), C(in use by ARN)...).
+      type: str
+    elapsed:
+      description: Seconds since that wait began.
+      type: float
+    timeout:
+      description: The deadline of that wait, in seconds.
+      type: int
+    done:
+      description: Whether the wait ended with this poll.
+      type: bool
+  sample:
+    - {what: "certificate arn:aws:acm:us-east-1:123456789012:certificate/0f3c", state: PENDING_VALIDATION,
+       elapsed: 0.0, timeout: 3600, done: false}
 retries:
   description: How many AWS calls were retried after throttling or a transient error.
   returned: always
@@ -325,6 +411,9 @@ ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="int", default=3600),
     validation_timeout=dict(type="int", default=300),
     force=dict(type="bool", default=False),
+    visibility_timeout=dict(type="int", default=60),
+    in_use_timeout=dict(type="int", default=1800),
+    deleted_distributions=dict(type="list", elements="str", default=[]),
 )
 MODULE_KWARGS = dict(required_one_of=[["domain_name", "certificate_arn"]], supports_check_mode=True)
 

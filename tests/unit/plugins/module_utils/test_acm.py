@@ -21,9 +21,10 @@ from ansible_collections.linktrack.https.plugins.module_utils._acm import (
     format_serial,
     format_time,
     idempotency_token,
+    run_module,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._aws import failure_result
-from ansible_collections.linktrack.https.plugins.module_utils._common import AwsCaller, LinktrackError
+from ansible_collections.linktrack.https.plugins.module_utils._common import AwsCaller, LinktrackError, Progress
 from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock, client_error
 
 UTC = datetime.timezone.utc
@@ -33,7 +34,15 @@ RECORD_VALUE = "_c9edd76ee4a0e2a74388032f3861cc50.ykybfrwcxw.acm-validations.aws
 
 
 class FakeAcm:
-    """Just enough of ACM: certificates in a dict, every call recorded."""
+    """Just enough of ACM: certificates in a dict, every call recorded.
+
+    Stricter than moto, as ACM documents itself: a certificate just requested
+    stays unknown to DescribeCertificate and ListCertificates for ``hide_new``
+    reads ("a delay of several seconds", RequestCertificate); a token answers
+    with its certificate even after that was deleted; ``InUseBy`` keeps a
+    deleted distribution for ``in_use_linger[arn]`` more reads and
+    DeleteCertificate answers ResourceInUseException meanwhile.
+    """
 
     _ids = itertools.count(1)
 
@@ -49,11 +58,16 @@ class FakeAcm:
         self.page_size = page_size
         self.honour_filters = honour_filters
         self.summary_sans = summary_sans
+        self.hide_new = 0  # reads a new certificate stays unknown for
+        self.hidden = {}  # arn -> reads (Describe or List) that still do not show it
+        self.in_use_linger = {}  # arn -> DescribeCertificate calls that still list InUseBy
+        self.delete_in_use = {}  # arn -> DeleteCertificate calls answered ResourceInUseException anyway
 
     # ---- set-up helpers ----
 
     def add(self, domain, sans=(), status="ISSUED", created=None, tags=None, key="RSA_2048", kind="AMAZON_ISSUED",
-            not_after=None, in_use_by=(), failure_reason=None, revoked=False, method="DNS", serial="0A:1B:2C"):
+            not_after=None, in_use_by=(), failure_reason=None, revoked=False, method="DNS", serial="0A:1B:2C",
+            managed_by=None):
         number = next(self._ids)
         arn = "arn:aws:acm:us-east-1:123456789012:certificate/%08d-0000-0000-0000-000000000000" % number
         names = [domain] + [n for n in sans if n != domain]
@@ -76,6 +90,8 @@ class FakeAcm:
         }
         if failure_reason:
             cert["FailureReason"] = failure_reason
+        if managed_by:
+            cert["ManagedBy"] = managed_by
         if revoked:
             cert["RevokedAt"] = NOW - datetime.timedelta(days=1)
         self.certs[arn] = cert
@@ -95,7 +111,9 @@ class FakeAcm:
             raise pending.pop(0)
 
     def _get(self, arn, op):
-        if arn not in self.certs:
+        if arn not in self.certs or self.hidden.get(arn, 0) > 0:
+            if self.hidden.get(arn, 0) > 0:
+                self.hidden[arn] -= 1
             raise client_error("ResourceNotFoundException", operation=op)
         return self.certs[arn]
 
@@ -107,9 +125,11 @@ class FakeAcm:
         keys = (kwargs.get("Includes") or {}).get("keyTypes") or ["RSA_1024", "RSA_2048"]
         found = []
         for cert in self.certs.values():
+            if self.hidden.get(cert["CertificateArn"], 0) > 0:
+                continue
             if self.honour_filters and ((statuses and cert["Status"] not in statuses) or cert["KeyAlgorithm"] not in keys):
                 continue
-            fields = ("CertificateArn", "DomainName", "Status", "Type", "KeyAlgorithm", "CreatedAt", "NotAfter")
+            fields = ("CertificateArn", "DomainName", "Status", "Type", "KeyAlgorithm", "CreatedAt", "NotAfter", "ManagedBy")
             summary = dict((k, cert[k]) for k in fields if k in cert)
             if "RevokedAt" in cert:
                 summary["RevokedAt"] = cert["RevokedAt"]
@@ -132,6 +152,11 @@ class FakeAcm:
             cert["Status"] = script.pop(0)
         shown = dict(cert)
         shown["DomainValidationOptions"] = [dict(o) for o in cert["DomainValidationOptions"]]
+        if cert["InUseBy"] and CertificateArn in self.in_use_linger:
+            if self.in_use_linger[CertificateArn] <= 0:
+                cert["InUseBy"] = []
+            self.in_use_linger[CertificateArn] -= 1
+            shown["InUseBy"] = list(cert["InUseBy"])
         if self.records_after.get(CertificateArn, 0) > 0:
             self.records_after[CertificateArn] -= 1
             for option in shown["DomainValidationOptions"]:
@@ -152,7 +177,8 @@ class FakeAcm:
     def delete_certificate(self, CertificateArn):
         self._enter("delete_certificate", {"CertificateArn": CertificateArn})
         cert = self._get(CertificateArn, "DeleteCertificate")
-        if cert["InUseBy"]:
+        if cert["InUseBy"] or self.delete_in_use.get(CertificateArn, 0) > 0:
+            self.delete_in_use[CertificateArn] = self.delete_in_use.get(CertificateArn, 0) - 1
             raise client_error("ResourceInUseException", operation="DeleteCertificate")
         del self.certs[CertificateArn]
         return {}
@@ -173,7 +199,22 @@ class FakeAcm:
         for option in cert["DomainValidationOptions"]:
             option["ValidationStatus"] = "PENDING_VALIDATION"
         self.tokens[token] = arn
+        self.hidden[arn] = self.hide_new
         return {"CertificateArn": arn}
+
+
+class FakeCloudFront:
+    """GetDistribution only: the ids in ``existing`` exist, any other is NoSuchDistribution."""
+
+    def __init__(self, existing=()):
+        self.existing = set(existing)
+        self.calls = []
+
+    def get_distribution(self, Id):
+        self.calls.append(Id)
+        if Id not in self.existing:
+            raise client_error("NoSuchDistribution", status=404, operation="GetDistribution")
+        return {"Distribution": {"Id": Id, "Status": "Deployed"}, "ETag": "E1"}
 
 
 def tags_dict(tags):
@@ -188,10 +229,12 @@ def params(**overrides):
     return base
 
 
-def run(fake, check_mode=False, clock=None, **overrides):
+def run(fake, check_mode=False, clock=None, cloudfront=None, progress=None, **overrides):
     clock = clock or FakeClock(1000.0)
     caller = AwsCaller(clock=clock)
-    manager = AcmCertificateManager(fake, caller, clock=clock, check_mode=check_mode, utcnow=lambda: NOW)
+    manager = AcmCertificateManager(fake, caller, clock=clock, check_mode=check_mode, utcnow=lambda: NOW,
+                                    cloudfront=(lambda: cloudfront) if cloudfront is not None else None,
+                                    progress=progress)
     return manager.run(build_spec(params(**overrides)))
 
 
@@ -430,7 +473,10 @@ def test_stale_token_pointing_at_a_deleted_certificate_moves_to_the_next_token()
     fake = FakeAcm()
     first_token = idempotency_token(["links.example.com"], "RSA_2048")
     fake.tokens[first_token] = "arn:aws:acm:us-east-1:123456789012:certificate/gone"
-    result = run(fake)
+    clock = FakeClock(1000.0)
+    result = run(fake, clock=clock, visibility_timeout=20)
+    # only after the visibility window: a new certificate is unknown for seconds too
+    assert clock.t - 1000.0 == pytest.approx(20)
     tokens = [kw["IdempotencyToken"] for op, kw in fake.calls if op == "request_certificate"]
     assert tokens == [first_token, idempotency_token(["links.example.com"], "RSA_2048",
                                                      "arn:aws:acm:us-east-1:123456789012:certificate/gone")]
@@ -438,23 +484,130 @@ def test_stale_token_pointing_at_a_deleted_certificate_moves_to_the_next_token()
     assert len(fake.certs) == 1
 
 
-def test_server_error_on_request_is_not_retried_with_the_same_token():
+def test_server_error_on_request_is_retried_with_the_same_token():
+    # the token is what makes a retried request safe: ACM answers it with the certificate it made
     fake = FakeAcm()
-    fake.errors["request_certificate"] = [client_error("500", status=500)]
-    result = run(fake)
+    fake.errors["request_certificate"] = [client_error("InternalFailure", status=500), client_error("500", status=503)]
+    clock = FakeClock(1000.0)
+    result = run(fake, clock=clock)
     tokens = [kw["IdempotencyToken"] for op, kw in fake.calls if op == "request_certificate"]
-    assert len(tokens) == 2 and tokens[0] != tokens[1]
-    assert result["arn"] in fake.certs
+    assert tokens == [idempotency_token(["links.example.com"], "RSA_2048")] * 3
+    assert list(fake.certs) == [result["arn"]]
+    assert result["retries"] == 2 and len(clock.sleeps) == 2
 
 
-def test_request_gives_up_after_three_tokens():
+def test_server_error_after_acm_made_the_certificate_gives_one_certificate():
+    # the first answer is lost (5xx) after ACM made the certificate: the retry gets the same one
     fake = FakeAcm()
-    fake.errors["request_certificate"] = [client_error("500", status=500) for dummy in range(3)]
-    with pytest.raises(LinktrackError) as info:
+    original = fake.request_certificate
+    answers = []
+
+    def made_then_failed(**kwargs):
+        answer = original(**kwargs)
+        answers.append(answer)
+        if len(answers) == 1:
+            raise client_error("ServiceUnavailable", status=503)
+        return answer
+
+    fake.request_certificate = made_then_failed
+    result = run(fake)
+    assert len(fake.certs) == 1 and result["arn"] in fake.certs
+    assert [a["CertificateArn"] for a in answers] == [result["arn"]] * 2
+    assert "delete_certificate" not in fake.ops()
+
+
+def test_server_errors_to_the_end_fail_with_aws_error_and_keep_the_token():
+    fake = FakeAcm()
+    fake.errors["request_certificate"] = [client_error("InternalFailure", status=500) for dummy in range(10)]
+    with pytest.raises(ClientError):
         run(fake)
-    assert info.value.field == "domain_name"
-    assert "after 3 tries" in info.value.message
+    tokens = set(kw["IdempotencyToken"] for op, kw in fake.calls if op == "request_certificate")
+    assert tokens == {idempotency_token(["links.example.com"], "RSA_2048")}
     assert fake.certs == {}
+
+
+def test_request_gives_up_after_every_token_met_a_deleted_certificate():
+    fake = FakeAcm()
+    salt = ""
+    for index in range(8):
+        gone = "arn:aws:acm:us-east-1:123456789012:certificate/gone-%d" % index
+        fake.tokens[idempotency_token(["links.example.com"], "RSA_2048", salt)] = gone
+        salt = gone
+    with pytest.raises(LinktrackError) as info:
+        run(fake, visibility_timeout=5)
+    assert info.value.field == "domain_name"
+    assert "after 8 tries" in info.value.message and "deleted" in info.value.message
+    assert fake.certs == {}
+    assert len(info.value.details["attempts"]) == 8
+
+
+def test_new_certificate_unknown_for_a_while_is_read_again_with_the_same_arn():
+    # ACM: "a delay of several seconds before you can retrieve information about the new certificate"
+    fake = FakeAcm()
+    fake.hide_new = 4
+    clock = FakeClock(1000.0)
+    result = run(fake, clock=clock)
+    assert fake.writes() == ["request_certificate"]
+    assert len(fake.certs) == 1 and result["arn"] in fake.certs
+    described = [kw["CertificateArn"] for op, kw in fake.calls if op == "describe_certificate"]
+    assert described[:5] == [result["arn"]] * 5
+    assert result["status"] == "PENDING_VALIDATION" and result["changed"] is True
+    assert result["waited_seconds"] == pytest.approx(sum(clock.sleeps)) and result["waited_seconds"] > 0
+    assert [h["state"] for h in result["wait_history"]][:4] == ["not visible yet"] * 4
+    again = run(fake)
+    assert again["arn"] == result["arn"] and again["changed"] is False
+
+
+def test_new_certificate_missing_from_the_list_after_the_request_is_kept():
+    # visible to DescribeCertificate, not yet to ListCertificates: _settle keeps it
+    fake = FakeAcm()
+    original = fake.request_certificate
+
+    def request(**kwargs):
+        answer = original(**kwargs)
+        fake.hidden.pop(answer["CertificateArn"], None)
+        fake.unlisted = answer["CertificateArn"]
+        return answer
+
+    fake.request_certificate = request
+    listed = fake.list_certificates
+
+    def list_certificates(**kwargs):
+        page = listed(**kwargs)
+        page["CertificateSummaryList"] = [s for s in page["CertificateSummaryList"]
+                                          if s["CertificateArn"] != getattr(fake, "unlisted", None)]
+        return page
+
+    fake.list_certificates = list_certificates
+    result = run(fake)
+    assert list(fake.certs) == [result["arn"]]
+    assert "delete_certificate" not in fake.ops()
+
+
+def test_new_certificate_that_never_shows_counts_as_gone_only_after_the_window():
+    fake = FakeAcm()
+    fake.hide_new = 10 ** 6
+    clock = FakeClock(1000.0)
+    with pytest.raises(LinktrackError):
+        run(fake, clock=clock, visibility_timeout=30)
+    # eight tokens, each read for its whole window before the next
+    assert clock.t - 1000.0 == pytest.approx(8 * 30)
+
+
+def test_certificate_managed_by_cloudfront_is_not_reused():
+    fake = FakeAcm()
+    managed = fake.add("links.example.com", tags=MANAGED, managed_by="CLOUDFRONT")
+    result = run(fake)
+    assert result["arn"] != managed
+    assert fake.writes() == ["request_certificate"]
+
+
+def test_certificate_managed_by_cloudfront_is_skipped_among_candidates():
+    fake = FakeAcm()
+    fake.add("links.example.com", created=NOW - datetime.timedelta(days=90), managed_by="CLOUDFRONT")
+    mine = fake.add("links.example.com", created=NOW - datetime.timedelta(days=5))
+    result = run(fake)
+    assert result["arn"] == mine and fake.writes() == []
 
 
 # --------------------------------------------------------------------------
@@ -724,7 +877,9 @@ def test_absent_by_arn():
     arn = fake.add("links.example.com", tags=MANAGED)
     result = run(fake, state="absent", domain_name=None, certificate_arn=arn)
     assert result["deleted"] == [arn]
-    assert "list_certificates" not in fake.ops()
+    # one listing, only to learn whether another certificate still needs the validation record
+    assert fake.ops().count("list_certificates") == 1
+    assert fake.ops().count("describe_certificate") == 1
     again = run(fake, state="absent", domain_name=None, certificate_arn=arn)
     assert again["changed"] is False
 
@@ -799,3 +954,162 @@ def test_format_time_is_utc_iso():
     local = datetime.datetime(2027, 1, 1, 14, 0, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
     assert format_time(local) == "2027-01-01T12:00:00Z"
     assert format_time(None) is None
+
+
+# --------------------------------------------------------------------------
+# state=absent: users ACM still lists, shared validation records
+# --------------------------------------------------------------------------
+
+DIST = "arn:aws:cloudfront::123456789012:distribution/E2EXAMPLE"
+
+
+def test_absent_waits_while_acm_still_lists_a_deleted_distribution():
+    # ACM keeps a deleted distribution in InUseBy for minutes (terraform-provider-aws 3866)
+    fake = FakeAcm()
+    arn = fake.add("links.example.com", tags=MANAGED, in_use_by=[DIST])
+    fake.in_use_linger[arn] = 3
+    cloudfront = FakeCloudFront()
+    clock = FakeClock(1000.0)
+    lines = []
+    progress = Progress(report=lines.append, subject="links.example.com")
+    result = run(fake, clock=clock, state="absent", cloudfront=cloudfront, progress=progress)
+    assert result["deleted"] == [arn] and fake.certs == {}
+    assert cloudfront.calls == ["E2EXAMPLE"]  # asked once, remembered
+    assert result["waited_seconds"] == pytest.approx(clock.t - 1000.0) and result["waited_seconds"] > 0
+    # the first read found it in use; two more polls still list the distribution, the third not
+    assert [h["done"] for h in result["wait_history"]] == [False, False, True]
+    assert lines[0] == "links.example.com: certificate %s in use by %s, 0s of 30m" % (arn, DIST)
+    assert fake.ops().count("delete_certificate") == 1
+
+
+def test_absent_trusts_the_distributions_the_caller_deleted():
+    fake = FakeAcm()
+    arn = fake.add("links.example.com", tags=MANAGED, in_use_by=[DIST])
+    fake.in_use_linger[arn] = 1
+    cloudfront = FakeCloudFront(existing=["E2EXAMPLE"])  # still answers right after its delete
+    result = run(fake, state="absent", cloudfront=cloudfront, deleted_distributions=["E2EXAMPLE"])
+    assert result["deleted"] == [arn]
+    assert cloudfront.calls == []
+
+
+def test_absent_refuses_at_once_while_a_listed_distribution_exists():
+    fake = FakeAcm()
+    arn = fake.add("links.example.com", tags=MANAGED, in_use_by=[DIST])
+    clock = FakeClock(1000.0)
+    with pytest.raises(LinktrackError) as info:
+        run(fake, clock=clock, state="absent", cloudfront=FakeCloudFront(existing=["E2EXAMPLE"]))
+    assert DIST in info.value.message and info.value.field == "state"
+    assert info.value.details["in_use_by"] == {arn: [DIST]}
+    assert clock.t == 1000.0 and fake.writes() == []
+
+
+def test_absent_refuses_at_once_for_a_user_that_is_not_a_distribution():
+    fake = FakeAcm()
+    user = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188"
+    fake.add("links.example.com", tags=MANAGED, in_use_by=[user, DIST])
+    with pytest.raises(LinktrackError) as info:
+        run(fake, state="absent", cloudfront=FakeCloudFront())
+    assert user in info.value.message and DIST not in info.value.message
+    assert fake.writes() == []
+
+
+def test_absent_waits_out_resource_in_use_from_delete():
+    # InUseBy already empty, DeleteCertificate still says ResourceInUseException
+    fake = FakeAcm()
+    arn = fake.add("links.example.com", tags=MANAGED)
+    fake.delete_in_use[arn] = 2
+    clock = FakeClock(1000.0)
+    result = run(fake, clock=clock, state="absent", cloudfront=FakeCloudFront())
+    assert result["deleted"] == [arn] and fake.certs == {}
+    assert fake.ops().count("delete_certificate") == 3
+    assert result["waited_seconds"] > 0 and len(result["wait_history"]) == 2
+
+
+def test_absent_resource_in_use_from_delete_with_a_living_user_refuses():
+    fake = FakeAcm()
+    arn = fake.add("links.example.com", tags=MANAGED)
+    original = fake.delete_certificate
+
+    def attached_meanwhile(CertificateArn):
+        fake.certs[CertificateArn]["InUseBy"] = [DIST]
+        fake.delete_certificate = original
+        return original(CertificateArn)
+
+    fake.delete_certificate = attached_meanwhile
+    with pytest.raises(LinktrackError) as info:
+        run(fake, state="absent", cloudfront=FakeCloudFront(existing=["E2EXAMPLE"]))
+    assert DIST in info.value.message
+    assert arn in fake.certs
+
+
+def test_absent_in_use_timeout_names_the_option():
+    fake = FakeAcm()
+    arn = fake.add("links.example.com", tags=MANAGED, in_use_by=[DIST])
+    fake.in_use_linger[arn] = 10 ** 6
+    clock = FakeClock(1000.0)
+    with pytest.raises(LinktrackError) as info:
+        run(fake, clock=clock, state="absent", cloudfront=FakeCloudFront(), in_use_timeout=120)
+    assert info.value.field == "in_use_timeout"
+    assert DIST in info.value.message and "10 to 20 minutes" in info.value.message
+    assert clock.t - 1000.0 == pytest.approx(120)
+    assert info.value.details["wait_history"][-1]["elapsed"] == pytest.approx(120)
+    assert arn in fake.certs
+
+
+def test_absent_keeps_the_validation_record_another_certificate_needs():
+    # ACM uses one validation CNAME for every certificate of a name in the account
+    fake = FakeAcm()
+    mine = fake.add("links.example.com", tags=MANAGED)
+    other = fake.add("links.example.com", sans=["www.links.example.com"])
+    fake.add("links.example.com", sans=["old.links.example.com"], status="EXPIRED")
+    result = run(fake, state="absent")
+    assert result["deleted"] == [mine] and other in fake.certs
+    assert result["validation_records"] == [
+        {"domain_name": "links.example.com", "name": "_abc.links.example.com", "type": "CNAME", "value": RECORD_VALUE}]
+    assert result["validation_records_in_use"] == [
+        {"domain_name": "links.example.com", "name": "_abc.links.example.com", "type": "CNAME", "value": RECORD_VALUE,
+         "needed_by": [other]}]
+
+
+def test_absent_frees_the_validation_record_nobody_else_needs():
+    fake = FakeAcm()
+    fake.add("links.example.com", tags=MANAGED)
+    fake.add("other.example.com")
+    fake.add("links.example.com", sans=["x.example.com"], status="FAILED")
+    result = run(fake, state="absent")
+    assert [r["name"] for r in result["validation_records"]] == ["_abc.links.example.com"]
+    assert result["validation_records_in_use"] == []
+
+
+# --------------------------------------------------------------------------
+# Progress
+# --------------------------------------------------------------------------
+
+
+def test_wait_for_issued_reports_each_poll_and_returns_the_history():
+    fake = FakeAcm()
+    arn = fake.add("links.example.com", status="PENDING_VALIDATION")
+    fake.statuses[arn] = ["PENDING_VALIDATION", "PENDING_VALIDATION", "PENDING_VALIDATION", "ISSUED"]
+    lines = []
+    result = run(fake, wait=True, wait_timeout=600, progress=Progress(report=lines.append, subject="links.example.com"))
+    assert lines[0] == "links.example.com: certificate %s PENDING_VALIDATION, 0s of 10m" % arn
+    assert lines[-1].startswith("links.example.com: certificate %s ISSUED, " % arn)
+    assert [h["state"] for h in result["wait_history"]] == ["PENDING_VALIDATION"] * 2 + ["ISSUED"]
+
+
+def test_run_module_takes_progress_and_reports_in_the_result():
+    fake = FakeAcm()
+    fake.hide_new = 1
+    lines = []
+    result = run_module(params(), client_factory=lambda service: {"acm": fake}[service], progress=lines.append)
+    assert result["changed"] is True and not result.get("failed")
+    assert lines and all(line.startswith("links.example.com: certificate arn:aws:acm:") for line in lines)
+    assert result["wait_history"][0]["state"] == "not visible yet"
+
+
+def test_bad_new_options_are_refused_naming_the_field():
+    for overrides, field in (({"visibility_timeout": 0}, "visibility_timeout"), ({"in_use_timeout": -1}, "in_use_timeout"),
+                             ({"deleted_distributions": ["not a distribution"]}, "deleted_distributions[0]")):
+        with pytest.raises(LinktrackError) as info:
+            build_spec(params(**overrides))
+        assert info.value.field == field and field in info.value.message
