@@ -1136,6 +1136,8 @@ class LinkDistribution:
                     found["config"], found["etag"] = self.get_config(found["id"])
                     continue
                 if code == "DistributionNotDisabled":
+                    # enabled again by someone, or not yet Deployed: read it, disable it (again), wait
+                    found["config"], found["etag"] = self.get_config(found["id"])
                     found["status"] = "InProgress"
                     self._update(found, spec, build=disable, diffs_of=still_enabled)
                     waited += self.wait_deployed(found, spec.wait_timeout)

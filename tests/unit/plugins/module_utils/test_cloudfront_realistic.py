@@ -419,3 +419,42 @@ def test_run_module_warns_about_what_an_adopted_distribution_keeps(monkeypatch, 
     assert result["preserved_fields"] == ["WebACLId", "Logging", "Origins[assets-s3]"]
     assert warnings == ["distribution %s was not created by linktrack.https; its WebACLId, Logging, Origins[assets-s3] are "
                         "kept as they are (take_over: true sets the guide's values there too)." % dist_id]
+
+
+def test_update_after_a_concurrent_write_rereads_and_retries_with_the_new_etag(fake, clock):
+    config = desired_config(spec())
+    config["PriceClass"] = "PriceClass_100"
+    dist_id = fake.add(config, tags=MANAGED)
+    original = fake.update_distribution
+
+    def someone_else_writes_first(**kwargs):
+        fake.update_distribution = original
+        fake.dists[dist_id]["config"]["Comment"] = "edited in the console"
+        fake.dists[dist_id]["etag"] = "CONSOLE"
+        return original(**kwargs)
+
+    fake.update_distribution = someone_else_writes_first
+    result = make(fake, clock).run(spec())
+    updates = [kw for name, kw in fake.calls if name == "update_distribution"]
+    assert [kw["IfMatch"] for kw in updates] == ["ETAG2", "CONSOLE"]
+    assert result["changed"] is True and fake.dists[dist_id]["config"]["PriceClass"] == "PriceClass_All"
+    assert fake.dists[dist_id]["config"]["Comment"] == "edited in the console"
+
+
+def test_delete_of_a_distribution_enabled_again_meanwhile_disables_and_waits_again(fake, clock):
+    dist_id = fake.add(desired_config(spec()), tags=MANAGED)
+    original = fake.delete_distribution
+
+    def re_enabled_by_someone(**kwargs):
+        fake.delete_distribution = original
+        d = fake.dists[dist_id]
+        d["config"]["Enabled"] = True
+        d["etag"] = "REENABLED"
+        fake._deploying(d)
+        kwargs["IfMatch"] = "REENABLED"  # the other writer's ETag is what the delete meets
+        return original(**kwargs)
+
+    fake.delete_distribution = re_enabled_by_someone
+    result = make(fake, clock).run(spec(state="absent"))
+    assert result["status"] == "Deleted" and fake.dists == {}
+    assert fake.names().count("update_distribution") == 2 and fake.names().count("delete_distribution") == 2
