@@ -1187,8 +1187,8 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     result.update(retries=caller.retries, aws_requests=caller.calls, wait_history=tracker.history)
     if diff:
         result["diff"] = diff_data
-    if result["preserved_fields"] and warn is not None:
+    kept = result["preserved_fields"]
+    if kept and warn is not None:
         warn("distribution %s was not created by linktrack.https; its %s %s kept as they are (take_over: true sets "
-             "the guide's values there too)." % (result["id"], ", ".join(result["preserved_fields"]),
-                                                  "is" if len(result["preserved_fields"]) == 1 else "are"))
+             "the guide's values there too)." % (result["id"], ", ".join(kept), "is" if len(kept) == 1 else "are"))
     return result
