@@ -1077,12 +1077,15 @@ class AcmCertificateManager:
             if not arn or arn in gone or summary.get("Status") in FAILED_STATUSES:
                 continue
             names = _summary_names(summary)
-            if names is None and _record_domain(summary.get("DomainName")) not in domains:
-                described = self._describe_or_none(arn)
-                if described is None or described.get("Status") in FAILED_STATUSES:
-                    continue
-                names = certificate_names(described)
-            for domain in set(_record_domain(n) for n in names or ()) & domains:
+            if names is None:
+                # the summary cannot tell every name: its DomainName may already match, else ask
+                names = set([(summary.get("DomainName") or "").lower()])
+                if not set(_record_domain(n) for n in names) & domains:
+                    described = self._describe_or_none(arn)
+                    if described is None or described.get("Status") in FAILED_STATUSES:
+                        continue
+                    names = certificate_names(described)
+            for domain in set(_record_domain(n) for n in names) & domains:
                 needed.setdefault(domain, []).append(arn)
         in_use = []
         for record in records:
@@ -1104,8 +1107,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     ``msg``.
     """
     caller = new_caller()
-    subject = params.get("domain_name") or params.get("certificate_arn") or ""
-    tracker = Progress(report=progress, subject=str(subject).strip().rstrip(".").lower())
+    tracker = Progress(report=progress, subject=str(params.get("domain_name") or "").strip().rstrip(".").lower())
     try:
         check_region(params, "acm_dns_certificate")
         spec = build_spec(params)

@@ -1071,6 +1071,18 @@ def test_absent_keeps_the_validation_record_another_certificate_needs():
          "needed_by": [other]}]
 
 
+def test_absent_keeps_the_record_when_the_list_shows_no_alternative_names():
+    # moto lists only DomainName: a certificate whose other name matches is described to find out
+    fake = FakeAcm(summary_sans=False)
+    mine = fake.add("links.example.com", tags=MANAGED)
+    by_name = fake.add("links.example.com", sans=["www.links.example.com"])
+    by_san = fake.add("other.example.com", sans=["links.example.com"])
+    fake.add("unrelated.example.com")
+    result = run(fake, state="absent")
+    assert result["deleted"] == [mine]
+    assert result["validation_records_in_use"][0]["needed_by"] == sorted([by_name, by_san])
+
+
 def test_absent_frees_the_validation_record_nobody_else_needs():
     fake = FakeAcm()
     fake.add("links.example.com", tags=MANAGED)
