@@ -54,7 +54,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import inspect
 import os
 import sys
 from contextlib import contextmanager
@@ -182,15 +181,6 @@ def no_log_values(argument_spec, params):
                 if isinstance(item, dict):
                     found |= no_log_values(options, item)
     return found
-
-
-def accepts_keyword(func, name):
-    """Whether ``func`` takes the keyword argument ``name``."""
-    try:
-        parameters = inspect.signature(func).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return False
-    return name in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
 
 
 # --------------------------------------------------------------------------
@@ -397,9 +387,7 @@ class InProcessModuleAction(NormalAction):
         with task_environment(self.task_environment()):
             _validation, params = self.validate_argument_spec(argument_spec=spec, **kwargs)
             secrets = no_log_values(spec, params)
-            call = dict(warn=warnings.append)
-            if accepts_keyword(self.RUN, "progress"):
-                call["progress"] = self.progress_reporter(task_vars, secrets)
+            call = dict(warn=warnings.append, progress=self.progress_reporter(task_vars, secrets))
             try:
                 if self.AWS:
                     check_sdk_version_supported(warn=warnings.append)

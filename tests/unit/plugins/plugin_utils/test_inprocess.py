@@ -27,7 +27,6 @@ from ansible_collections.linktrack.https.plugins.plugin_utils import _inprocess
 from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import (
     AwsConnection,
     InProcessModuleAction,
-    accepts_keyword,
     build_client,
     in_process_enabled,
     is_controller_python,
@@ -323,37 +322,15 @@ def test_progress_lines_are_displayed_now_at_the_default_verbosity_with_the_host
     assert all(not call.kwargs for call in shown.display.call_args_list)  # no verbosity argument: always shown
 
 
-def test_progress_is_passed_only_to_a_run_module_that_takes_it():
-    calls = []
-
-    def old_style(params, check_mode, diff, client_factory=None, warn=None):
-        calls.append(params)
-        return {"changed": False}
-
-    class Action(InProcessModuleAction):
-        MODULE = FAKE_MODULE
-        RUN = staticmethod(old_style)
-
-    action, _rec = make_action({"name": "x"})
-    action.__class__ = Action
-    assert run(action) == {"changed": False}
-    assert len(calls) == 1
-    assert not accepts_keyword(old_style, "progress")
-    assert accepts_keyword(Recorder().__call__, "progress")
-    assert accepts_keyword(lambda params, **kwargs: None, "progress")
-
-
 def test_every_run_module_of_the_collection_takes_progress():
     import importlib
+    import inspect
 
-    missing = []
     for name in ("acm_dns_certificate", "cloudfront_link_distribution", "route53_records", "tls_sni_check",
                  "iterable_tracking_domain", "dns_record_wait", "rfc2136_key_check"):
         plugin = importlib.import_module("ansible_collections.linktrack.https.plugins.action.%s" % name)
-        if not accepts_keyword(plugin.ActionModule.RUN, "progress"):
-            missing.append(name)
-    # the AWS modules get the keyword from their own helpers (issue 13); the rest have it now
-    assert not set(missing) & {"tls_sni_check", "iterable_tracking_domain", "dns_record_wait", "rfc2136_key_check"}, missing
+        parameter = inspect.signature(plugin.ActionModule.RUN).parameters.get("progress")
+        assert parameter is not None and parameter.default is None, name  # the action plugin always passes it
 
 
 # ---------------------------------------------------------------- failures
