@@ -232,9 +232,12 @@ def params(**overrides):
 def run(fake, check_mode=False, clock=None, cloudfront=None, progress=None, **overrides):
     clock = clock or FakeClock(1000.0)
     caller = AwsCaller(clock=clock)
-    manager = AcmCertificateManager(fake, caller, clock=clock, check_mode=check_mode, utcnow=lambda: NOW,
-                                    cloudfront=(lambda: cloudfront) if cloudfront is not None else None,
-                                    progress=progress)
+    extra = {}
+    if cloudfront is not None:
+        extra["cloudfront"] = lambda: cloudfront
+    if progress is not None:
+        extra["progress"] = progress
+    manager = AcmCertificateManager(fake, caller, clock=clock, check_mode=check_mode, utcnow=lambda: NOW, **extra)
     return manager.run(build_spec(params(**overrides)))
 
 
