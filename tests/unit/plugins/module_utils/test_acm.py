@@ -565,11 +565,12 @@ def test_new_certificate_missing_from_the_list_after_the_request_is_kept():
     # visible to DescribeCertificate, not yet to ListCertificates: _settle keeps it
     fake = FakeAcm()
     original = fake.request_certificate
+    unlisted = []
 
     def request(**kwargs):
         answer = original(**kwargs)
         fake.hidden.pop(answer["CertificateArn"], None)
-        fake.unlisted = answer["CertificateArn"]
+        unlisted.append(answer["CertificateArn"])
         return answer
 
     fake.request_certificate = request
@@ -578,7 +579,7 @@ def test_new_certificate_missing_from_the_list_after_the_request_is_kept():
     def list_certificates(**kwargs):
         page = listed(**kwargs)
         page["CertificateSummaryList"] = [s for s in page["CertificateSummaryList"]
-                                          if s["CertificateArn"] != getattr(fake, "unlisted", None)]
+                                          if s["CertificateArn"] not in unlisted]
         return page
 
     fake.list_certificates = list_certificates
