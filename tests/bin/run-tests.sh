@@ -13,9 +13,11 @@
 # Stages that are not about the Ansible line run once, in .venv: sandbox docs ecosystem reliability.
 # Every stage that fails is reported at the end; the exit code is non-zero if any failed.
 # A leg whose venv is missing fails its stages (run tests/bin/bootstrap.sh): a leg is never skipped.
-# Stages that need the sandbox start a private instance (own ports and state
-# directory) and stop it again, so a sandbox you started yourself is left alone;
-# both legs' stages use the same instance (it runs in .venv).
+# Stages that need the sandbox start a private instance per leg (own ports and
+# state directory: TEST_SANDBOX_DIR and TEST_SANDBOX_PORT_BASE for the oldest
+# leg and the stages without a leg, TEST_SANDBOX_DIR-newest and the base + 500
+# for the newest) and stop them again, so a sandbox you started yourself is left
+# alone. integration and molecule run on both legs at once (RUN_TESTS_PARALLEL_LEGS=0: one after the other).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,27 +39,41 @@ mkdir -p "$LOGDIR"
 TEST_SANDBOX_DIR=${TEST_SANDBOX_DIR:-$ROOT/.tmp/test-sandbox}
 export TEST_SANDBOX_ENV=$TEST_SANDBOX_DIR/sandbox.env
 TEST_SANDBOX_PORT_BASE=${TEST_SANDBOX_PORT_BASE:-17000}
+# integration and molecule run on both legs at once, each leg against its own
+# sandbox: most of their time is spent waiting on the emulator's AWS-like time
+# windows, not on the CPU. RUN_TESTS_PARALLEL_LEGS=0 runs them one leg after the other.
+RUN_TESTS_PARALLEL_LEGS=${RUN_TESTS_PARALLEL_LEGS:-1}
+PARALLEL_STAGES=${RUN_TESTS_PARALLEL_STAGES:-integration molecule}
 
 declare -a PASSED=() FAILED=() SKIPPED=()
 hr() { printf '\n==== %s ====\n' "$*"; }
 
-# Stages run in a pipeline (a subshell), so "this run started the sandbox" is a
-# file, not a variable: the EXIT trap of this shell must see it.
-SANDBOX_MARK=$LOGDIR/sandbox-started
-rm -f "$SANDBOX_MARK"
-# sandbox.py for the private test sandbox (its own ports and state directory)
-test_sandbox() {
-  SANDBOX_PORT_BASE=$TEST_SANDBOX_PORT_BASE SANDBOX_STATE_DIR=$TEST_SANDBOX_DIR SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV \
+# One private test sandbox per leg (its own ports and state directory; the
+# oldest leg's, TEST_SANDBOX_DIR, also serves the stages that have no leg), all
+# run by .venv's Python. Stages run in a pipeline or in the background (a
+# subshell), so "this run started the sandbox" is a file, not a variable: the
+# EXIT trap of this shell must see it.
+sb_dir() { if [ "$1" = oldest ]; then echo "$TEST_SANDBOX_DIR"; else echo "$TEST_SANDBOX_DIR-$1"; fi; }
+sb_env() { echo "$(sb_dir "$1")/sandbox.env"; }
+sb_mark() { echo "$LOGDIR/sandbox-started-$1"; }
+rm -f "$LOGDIR"/sandbox-started*
+test_sandbox() {  # test_sandbox LEG ARGS...: sandbox.py for that leg's private test sandbox
+  local leg=$1 offset=0; shift
+  [ "$leg" = oldest ] || offset=500
+  SANDBOX_PORT_BASE=$((TEST_SANDBOX_PORT_BASE + offset)) SANDBOX_STATE_DIR=$(sb_dir "$leg") SANDBOX_ENV_FILE=$(sb_env "$leg") \
     "$VENV/bin/python" tests/sandbox/sandbox.py "$@"
 }
-sandbox_up() {
-  test_sandbox up || return 1
-  touch "$SANDBOX_MARK"
+sandbox_up() {  # sandbox_up LEG
+  test_sandbox "$1" up || return 1
+  touch "$(sb_mark "$1")"
 }
 sandbox_down() {
-  [ -e "$SANDBOX_MARK" ] || return 0
-  test_sandbox down
-  rm -f "$SANDBOX_MARK"
+  local leg
+  for leg in $LEGS_ALL; do
+    [ -e "$(sb_mark "$leg")" ] || continue
+    test_sandbox "$leg" down
+    rm -f "$(sb_mark "$leg")"
+  done
 }
 trap sandbox_down EXIT
 
@@ -71,7 +87,8 @@ use_leg() {
     echo "the $1 leg's venv ($venv) is missing or incomplete: run 'bash tests/bin/bootstrap.sh $1'" >&2
     return 1
   fi
-  export PATH=$venv/bin:$PATH
+  # VIRTUAL_ENV also gives molecule (ansible-compat) a cache of its own per leg
+  export PATH=$venv/bin:$PATH VIRTUAL_ENV=$venv
   LEG_PY=$(leg_pyversion "$1")
   echo "leg $1: $("$venv/bin/python" -c 'import ansible.release, platform; print("ansible-core %s, Python %s" % (ansible.release.__version__, platform.python_version()))'), $venv"
 }
@@ -138,30 +155,29 @@ stage_docs() {
   bash tests/bin/build-docs.sh --no-lint
 }
 
-write_integration_config() {
-  local d=$1
-  test_sandbox env --format yaml > "$d/tests/integration/integration_config.yml"
+write_integration_config() {  # write_integration_config DIR LEG
+  test_sandbox "$2" env --format yaml > "$1/tests/integration/integration_config.yml"
 }
 
 stage_integration() {
   use_leg "$1" || return 1
-  sandbox_up || return 1
+  sandbox_up "$1" || return 1
   local d; d=$(test_tree "$1") || return 1
-  write_integration_config "$d" || return 1
+  write_integration_config "$d" "$1" || return 1
   # every target runs, so that one failure does not hide the others (the stage still fails)
   ( cd "$d" && ansible-test integration --local --python "$LEG_PY" --color no --continue-on-error )
 }
 
 stage_molecule() {
   use_leg "$1" || return 1
-  sandbox_up || return 1
+  sandbox_up "$1" || return 1
   local rc=0 s found=
   for s in roles/link_domain/molecule/*/; do
     [ -f "$s/molecule.yml" ] || continue
     found=1
     s=$(basename "$s")
     hr "molecule test -s $s ($1 leg)"
-    ( cd roles/link_domain && SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV molecule test -s "$s" ) || rc=1
+    ( cd roles/link_domain && SANDBOX_ENV_FILE=$(sb_env "$1") molecule test -s "$s" ) || rc=1
   done
   [ -n "$found" ] || { echo "no molecule scenarios yet"; return 77; }
   return $rc
@@ -169,36 +185,61 @@ stage_molecule() {
 
 stage_ecosystem() {
   [ -d tests/ecosystem ] || { echo "no ecosystem tests yet"; return 77; }
-  sandbox_up || return 1
+  sandbox_up oldest || return 1
   SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/ecosystem
 }
 
 stage_reliability() {
   [ -d tests/reliability ] || { echo "no reliability tests yet"; return 77; }
-  sandbox_up || return 1
+  sandbox_up oldest || return 1
   SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/reliability
 }
 
 # ----------------------------------------------------------------------------
 is_leg_stage() { case " $LEG_STAGES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
+stage_fn() {  # stage_fn NAME[@LEG] -> the function, or nothing for an unknown stage
+  local base=${1%@*}
+  declare -F "stage_${base//-/_}" >/dev/null || return 1
+  if [ "$1" != "$base" ]; then is_leg_stage "$base" || return 1; else ! is_leg_stage "$base" || return 1; fi
+  echo "stage_${base//-/_}"
+}
+
+record() {  # record NAME RC SECONDS
+  case $2 in
+    0) PASSED+=("$1(${3}s)") ;;
+    77) SKIPPED+=("$1(not built yet)") ;;
+    *) FAILED+=("$1(rc=$2,${3}s)") ;;
+  esac
+}
+
 run_stage() {  # run_stage NAME or NAME@LEG
-  local name=$1 base=${1%@*} leg="" fn start rc
-  [ "$name" != "$base" ] && leg=${name#*@}
-  fn=stage_${base//-/_}
-  if ! declare -F "$fn" >/dev/null || { [ -n "$leg" ] && ! is_leg_stage "$base"; } || { is_leg_stage "$base" && [ -z "$leg" ]; }; then
-    echo "unknown stage: $name" >&2; FAILED+=("$name(unknown)"); return
-  fi
+  local name=$1 leg="" fn start rc
+  fn=$(stage_fn "$name") || { echo "unknown stage: $name" >&2; FAILED+=("$name(unknown)"); return; }
+  [ "$name" != "${name%@*}" ] && leg=${name#*@}
   hr "$name"
   start=$(date +%s)
   if [ -n "$leg" ]; then "$fn" "$leg"; else "$fn"; fi 2>&1 | tee "$LOGDIR/$name.log"
   rc=${PIPESTATUS[0]}
-  local secs=$(( $(date +%s) - start ))
-  case $rc in
-    0) PASSED+=("$name(${secs}s)") ;;
-    77) SKIPPED+=("$name(not built yet)") ;;
-    *) FAILED+=("$name(rc=$rc,${secs}s)") ;;
-  esac
+  record "$name" "$rc" $(( $(date +%s) - start ))
+}
+
+run_parallel() {  # run_parallel NAME@LEG...: the same stage on several legs at once; then each log in turn
+  local name fn start
+  start=$(date +%s)
+  hr "$* (at once; each log follows when all are done)"
+  for name in "$@"; do
+    fn=$(stage_fn "$name")
+    ( s0=$(date +%s); "$fn" "${name#*@}" > "$LOGDIR/$name.log" 2>&1; echo "$? $(( $(date +%s) - s0 ))" > "$LOGDIR/$name.rc" ) &
+  done
+  wait
+  for name in "$@"; do
+    hr "$name"
+    cat "$LOGDIR/$name.log"
+    read -r rc secs < "$LOGDIR/$name.rc" || { rc=1; secs=0; }
+    record "$name" "$rc" "$secs"
+  done
+  echo "($* together: $(( $(date +%s) - start ))s)"
 }
 
 # expand the arguments into NAME and NAME@LEG stages
@@ -229,13 +270,27 @@ for a in "${args[@]}"; do
 done
 echo "stages: ${stages[*]}"
 t0=$(date +%s)
-for s in "${stages[@]}"; do run_stage "$s"; done
+i=0
+while [ $i -lt ${#stages[@]} ]; do
+  s=${stages[$i]}
+  group=("$s")
+  # the same parallel stage for the following legs joins this one
+  if [ "$RUN_TESTS_PARALLEL_LEGS" = 1 ] && [ "$s" != "${s%@*}" ] && [[ " $PARALLEL_STAGES " == *" ${s%@*} "* ]] && stage_fn "$s" >/dev/null; then
+    while [ $((i + ${#group[@]})) -lt ${#stages[@]} ] && [ "${stages[$((i + ${#group[@]}))]%@*}" = "${s%@*}" ]; do
+      group+=("${stages[$((i + ${#group[@]}))]}")
+    done
+  fi
+  if [ ${#group[@]} -gt 1 ]; then run_parallel "${group[@]}"; else run_stage "$s"; fi
+  i=$((i + ${#group[@]}))
+done
 sandbox_down
-# make test must leave nothing running: check that the private sandbox is really down
-if test_sandbox status >/dev/null 2>&1; then
-  echo "run-tests: the test sandbox ($TEST_SANDBOX_DIR) is still running after the stages" >&2
-  FAILED+=("cleanup")
-fi
+# make test must leave nothing running: check that the private sandboxes are really down
+for l in $LEGS_ALL; do
+  if test_sandbox "$l" status >/dev/null 2>&1; then
+    echo "run-tests: the test sandbox ($(sb_dir "$l")) is still running after the stages" >&2
+    FAILED+=("cleanup")
+  fi
+done
 hr "summary ($(( $(date +%s) - t0 ))s)"
 echo "passed stages:  ${PASSED[*]:-none}"
 echo "skipped stages: ${SKIPPED[*]:-none}"
