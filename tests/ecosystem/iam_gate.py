@@ -22,9 +22,14 @@ an *IAM gate* between the role and the sandbox:
 moto evaluates policies by action only: every request is checked against the
 resource ``*``, and a statement with a ``Condition`` never matches. The policy
 is therefore translated for moto (``moto_policy``): resources become ``*``,
-conditions are dropped (the tests check separately that the role's requests
-satisfy them), and operations that AWS authorizes with several IAM actions are
-granted under moto's name for them only when all of those actions are granted.
+conditions are dropped, and operations that AWS authorizes with several IAM
+actions are granted under moto's name for them only when all of those actions
+are granted. The conditions are evaluated here instead (``Conditions``): for
+a request moto allowed, the gate builds the request context AWS would (region,
+request tags, the resource's tags looked up in the sandbox, ACM's key
+algorithm and validation method, Route 53's change actions and record types)
+and refuses the request, as AWS does with AccessDenied, unless an Allow
+statement for its action has every condition met.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,6 +37,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import fnmatch
 import http.client
 import json
 import logging
@@ -56,6 +62,106 @@ AUTH_ERRORS = (b"AccessDenied", b"InvalidClientTokenId", b"SignatureDoesNotMatch
 RRSET_PATH = re.compile(r"^/2013-04-01/hostedzone/[^/]+/rrset/?$")
 
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+
+
+# ---- condition evaluation ------------------------------------------------------------
+# IAM's condition operators (IAM User Guide, "IAM JSON policy elements: Condition
+# operators" and "Single-valued vs. multivalued context keys"): values of one key are
+# ORed, keys and operators are ANDed; ForAllValues holds for a missing or empty key,
+# ForAnyValue does not; Null "true" means the key is absent.
+
+def _match(operator, context_value, wanted):
+    if operator.startswith("StringEquals"):
+        return context_value == wanted
+    if operator.startswith("StringLike"):
+        return fnmatch.fnmatchcase(context_value, wanted)
+    raise ValueError("condition operator %s is not evaluated by the gate" % operator)
+
+
+def condition_holds(operator, key, wanted, context):
+    wanted = wanted if isinstance(wanted, list) else [wanted]
+    present = key in context and context[key] not in (None, [])
+    value = context.get(key)
+    if operator == "Null":
+        return all((str(w).lower() == "true") != present for w in wanted)
+    if operator.startswith("ForAllValues:"):
+        base = operator.split(":", 1)[1]
+        return all(any(_match(base, v, w) for w in wanted) for v in (value or []))
+    if operator.startswith("ForAnyValue:"):
+        base = operator.split(":", 1)[1]
+        return any(any(_match(base, v, w) for w in wanted) for v in (value or []))
+    if operator.startswith("StringNot"):
+        base = operator.replace("Not", "", 1)
+        return not present or not any(_match(base, value, w) for w in wanted)
+    if not present:
+        return False
+    values = value if isinstance(value, list) else [value]
+    return all(any(_match(operator, v, w) for w in wanted) for v in values)
+
+
+def conditions_hold(conditions, context):
+    """Every operator and key of a statement's ``Condition`` block holds; returns (ok, the first that failed)."""
+    for operator, keys in (conditions or {}).items():
+        for key, wanted in keys.items():
+            if not condition_holds(operator, key, wanted, context):
+                return False, "%s %s %s (request: %s)" % (operator, key, json.dumps(wanted), json.dumps(context.get(key)))
+    return True, None
+
+
+def allowed_by(policy, action, context):
+    """(allowed, reason): some Allow statement for ``action`` has all its conditions met."""
+    reasons = []
+    for st in policy["Statement"]:
+        if st.get("Effect") != "Allow" or action not in statement_actions(st):
+            continue
+        ok, why = conditions_hold(st.get("Condition"), context)
+        if ok:
+            return True, None
+        reasons.append("%s: %s" % (st.get("Sid"), why))
+    return False, "; ".join(reasons) or "no statement allows %s" % action
+
+
+def request_context(target, method, path, body, scope, resource_tags):
+    """The IAM action of a request and the context keys the policy's conditions read.
+
+    ``resource_tags(arn)`` returns the tags of an ACM certificate in the sandbox.
+    Returns (action, context), or (None, {}) for a request none of the policy's
+    conditions apply to.
+    """
+    region = scope.split("/")[0] if scope else ""
+    context = {"aws:RequestedRegion": region}
+    if target.startswith("CertificateManager."):
+        action = "acm:" + target.split(".", 1)[1]
+        req = json.loads(body or "{}")
+        if action == "acm:RequestCertificate":
+            context["acm:ValidationMethod"] = req.get("ValidationMethod")
+            context["acm:KeyAlgorithm"] = req.get("KeyAlgorithm", "RSA_2048")
+            context["acm:DomainNames"] = sorted(set([req.get("DomainName")] + list(req.get("SubjectAlternativeNames") or [])))
+            tags = dict((t["Key"], t.get("Value", "")) for t in req.get("Tags") or [])
+            context["aws:TagKeys"] = sorted(tags)
+            context.update(("aws:RequestTag/%s" % k, v) for k, v in tags.items())
+        elif req.get("CertificateArn"):
+            context.update(("aws:ResourceTag/%s" % k, v) for k, v in resource_tags(req["CertificateArn"]).items())
+        return action, context
+    if method == "POST" and RRSET_PATH.match(path.split("?")[0]):
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        context["route53:ChangeResourceRecordSetsActions"] = sorted(set(re.findall(r"<Action>([A-Z]+)</Action>", text)))
+        context["route53:ChangeResourceRecordSetsRecordTypes"] = sorted(set(re.findall(r"<Type>([A-Z]+)</Type>", text)))
+        context["route53:ChangeResourceRecordSetsNormalizedRecordNames"] = sorted(set(
+            n.lower().rstrip(".") for n in re.findall(r"<Name>([^<]+)</Name>", text)))
+        return "route53:ChangeResourceRecordSets", context
+    return None, {}
+
+
+def access_denied(target, why):
+    """AWS's refusal, in the protocol of the service: JSON for ACM, XML for the REST services."""
+    message = "User is not authorized to perform this action; the conditions of the policy are not met: %s" % why
+    if target:
+        return 403, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(
+            {"__type": "AccessDeniedException", "message": message}).encode()
+    body = ("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>%s</Message></Error>"
+            "</ErrorResponse>" % message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    return 403, [("Content-Type", "text/xml")], body.encode()
 
 
 def free_port():
@@ -160,12 +266,25 @@ class MotoIam:
             self._patched.check_signature = self._original_check
 
 
+def _credential(authorization):
+    """(access key, "region/service") of a SigV4 Authorization header."""
+    if "Credential=" not in authorization:
+        return "", ""
+    # Credential=KEY/DATE/REGION/SERVICE/aws4_request
+    credential = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+    return credential[0], "/".join(credential[2:4])
+
+
 class IamGate:
     """The proxy: moto decides, the sandbox answers. Records what was decided."""
 
-    def __init__(self, moto_iam_url, sandbox_url):
+    def __init__(self, moto_iam_url, sandbox_url, policies=None, resource_tags=None):
         self.judge = urlparse(moto_iam_url)
         self.backend = urlparse(sandbox_url)
+        # access key -> the policy whose conditions the gate evaluates; resource_tags(arn) -> tags
+        self.policies = policies or {}
+        self.resource_tags = resource_tags or (lambda arn: {})
+        self.condition_refusals = 0
         self.decisions = []  # one dict per request: key, target, method, path, allowed, refusal
         self.pending_rewrites = 0
         self._lock = threading.Lock()
@@ -183,6 +302,12 @@ class IamGate:
                 headers = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_HEADERS]
                 status, rheaders, rbody = gate.forward(gate.judge, self.command, self.path, headers, body)
                 allowed = not (status == 403 and any(e in rbody for e in AUTH_ERRORS))
+                if allowed:
+                    why = gate.check_conditions(self.headers.get("Authorization", ""), self.headers.get("X-Amz-Target", ""),
+                                                self.command, self.path, body)
+                    if why:
+                        allowed = False
+                        status, rheaders, rbody = access_denied(self.headers.get("X-Amz-Target", ""), why)
                 gate.record(self.headers.get("Authorization", ""), self.headers.get("X-Amz-Target", ""),
                             self.command, self.path, allowed, rbody if not allowed else b"", body)
                 if allowed:
@@ -203,6 +328,22 @@ class IamGate:
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def check_conditions(self, authorization, target, method, path, body):
+        """``None`` when the policy's conditions allow the request, else why not."""
+        key, scope = _credential(authorization)
+        policy = self.policies.get(key)
+        if policy is None:
+            return None
+        action, context = request_context(target, method, path, body.decode("utf-8", "replace"), scope, self.resource_tags)
+        if action is None:
+            return None
+        ok, why = allowed_by(policy, action, context)
+        if ok:
+            return None
+        with self._lock:
+            self.condition_refusals += 1
+        return "%s refused: %s" % (action, why)
 
     def like_aws(self, method, path, status, body):
         """Route 53 answers every ChangeResourceRecordSets with PENDING; the emulator
@@ -230,11 +371,7 @@ class IamGate:
             conn.close()
 
     def record(self, authorization, target, method, path, allowed, refusal, body):
-        key = scope = ""
-        if "Credential=" in authorization:
-            # Credential=KEY/DATE/REGION/SERVICE/aws4_request
-            credential = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
-            key, scope = credential[0], "/".join(credential[2:4])
+        key, scope = _credential(authorization)
         with self._lock:
             self.decisions.append({"key": key, "scope": scope, "target": target, "method": method,
                                    "path": path.split("?")[0], "allowed": allowed,
