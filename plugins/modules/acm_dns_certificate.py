@@ -197,10 +197,17 @@ EXAMPLES = r"""
       linktrack.https.acm_dns_certificate:
         domain_name: links.example.com
 
-- name: Delete the certificate this collection requested
+- name: Delete the certificate of a retired tracking domain, once its distribution is deleted
   linktrack.https.acm_dns_certificate:
-    domain_name: links.example.com
+    domain_name: old-links.example.com
     state: absent
+    # ACM lists a deleted distribution as a user for minutes; wait that out
+    in_use_timeout: 1800
+  register: retired
+
+- name: Keep the validation records another certificate still needs, delete the others
+  ansible.builtin.debug:
+    msg: "delete {{ retired.validation_records | rejectattr('name', 'in', retired.validation_records_in_use | map(attribute='name')) | list }}"
 """
 
 RETURN = r"""
