@@ -34,7 +34,8 @@ WINDOWS = {
     "acm_unknown": (1.0, "a new certificate is unknown to DescribeCertificate/ListCertificates (minutes on AWS: seconds)"),
     "acm_records": (2.0, "DomainValidationOptions[].ResourceRecord appears this long after the request (after acm_unknown)"),
     "acm_issue_after_dns": (1.0, "ISSUED this long after the validation CNAME answers from the authoritative servers"),
-    "acm_validation_timeout": (120.0, "VALIDATION_TIMED_OUT when no validation CNAME answered by then (72 h on AWS)"),
+    # long enough that a loaded 2-core machine never reaches it by accident in a normal run
+    "acm_validation_timeout": (600.0, "VALIDATION_TIMED_OUT when no validation CNAME answered by then (72 h on AWS)"),
     "acm_in_use_linger": (3.0, "a deleted distribution stays in InUseBy this long (10 to 20 min reported)"),
     "cloudfront_in_progress": (2.0, "a distribution is InProgress this long after each create or update (minutes on AWS)"),
     "route53_pending": (0.5, "GetChange answers PENDING this long before INSYNC"),
