@@ -400,8 +400,8 @@ def main(argv):
     print("\nmedians over %d round(s), interleaved; requests = HTTP requests the emulator received" % args.rounds)
     print("sides: anchor = standard modules; ours = our role (modules in the worker process);"
           " ours-mp = our role with LINKTRACK_HTTPS_IN_PROCESS=false")
-    print("%-6s %-4s %-7s %9s %9s %9s %9s %10s %12s" % ("leg", "N", "side", "fresh_s", "rerun_s", "fresh_req", "rerun_req",
-                                                       "req/domain", "rerun_chg"))
+    columns = ("leg", "N", "side", "fresh_s", "rerun_s", "fresh_req", "rerun_req", "req/domain", "rerun_chg")
+    print("%-6s %-4s %-7s %9s %9s %9s %9s %10s %12s" % columns)
     verdicts = []
     for n, rows in results.items():
         for leg in legs:
