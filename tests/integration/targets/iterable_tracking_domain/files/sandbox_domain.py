@@ -9,8 +9,9 @@ Usage: sandbox_domain.py COMMAND [ARGS]. The emulator's endpoint and keys come
 from the environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY). Prints one JSON document.
 
-  cert NAME                                   request an ACM certificate for NAME, wait until ISSUED, print its ARN
-  distribution ALIAS CERT_ARN|none ORIGIN VIEWER_POLICY HOST_FORWARDED
+  cert NAME                                   request an ACM certificate for NAME, publish its validation CNAME in
+                                              Route 53, wait until ISSUED, print its ARN
+  distribution ALIAS|none CERT_ARN|none ORIGIN VIEWER_POLICY HOST_FORWARDED
                                               create a distribution (CERT none: CloudFront's default certificate;
                                               VIEWER_POLICY allow-all|redirect-to-https; HOST_FORWARDED yes|no),
                                               print its id and domain name
@@ -29,6 +30,7 @@ import time
 import uuid
 
 import boto3
+import botocore.exceptions
 
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 
@@ -41,18 +43,59 @@ def items(values):
     return {"Quantity": len(values), "Items": list(values)} if values else {"Quantity": 0}
 
 
+def _until(read, done, what, timeout=180.0):
+    """``read()`` again until ``done(value)``; ``ResourceNotFoundException`` counts as not yet (ACM's first seconds)."""
+    deadline = time.time() + timeout
+    value = None
+    while time.time() < deadline:
+        try:
+            value = read()
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("ResourceNotFoundException",):
+                raise
+            value = None
+        if value is not None and done(value):
+            return value
+        time.sleep(0.5)
+    raise SystemExit("%s: not done after %.0f s (last seen: %s)" % (what, timeout, value))
+
+
+def _public_zone(name):
+    """The id of the public hosted zone that holds ``name`` (a private zone of the same name may exist beside it)."""
+    fqdn = name.rstrip(".") + "."
+    zones = [z for z in client("route53").list_hosted_zones()["HostedZones"]
+             if not z.get("Config", {}).get("PrivateZone") and (fqdn == z["Name"] or fqdn.endswith("." + z["Name"]))]
+    if not zones:
+        raise SystemExit("no public hosted zone holds %s" % name)
+    return max(zones, key=lambda z: len(z["Name"]))["Id"].split("/")[-1]
+
+
 def cert(name):
+    """Request a certificate, publish its validation CNAME in Route 53 as ACM needs, wait until ISSUED.
+
+    ACM (and the sandbox) does not know a new certificate for a few seconds,
+    shows the validation record a little later, and issues only once that
+    record answers from the zone's name servers.
+    """
     acm = client("acm")
     arn = acm.request_certificate(DomainName=name, ValidationMethod="DNS",
                                   IdempotencyToken=uuid.uuid4().hex[:32])["CertificateArn"]
-    deadline = time.time() + 60
-    status = None
-    while time.time() < deadline:
-        status = acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
-        if status == "ISSUED":
-            return {"arn": arn, "status": status}
-        time.sleep(0.5)
-    raise SystemExit("certificate %s for %s is still %s after 60 s" % (arn, name, status))
+
+    def describe():
+        return acm.describe_certificate(CertificateArn=arn)["Certificate"]
+
+    current = _until(describe, lambda c: c["Status"] != "PENDING_VALIDATION" or all(
+        o.get("ResourceRecord") for o in c.get("DomainValidationOptions", [])), "validation record of %s" % arn)
+    for option in current.get("DomainValidationOptions", []):
+        record = option.get("ResourceRecord")
+        if record and current["Status"] == "PENDING_VALIDATION":
+            client("route53").change_resource_record_sets(HostedZoneId=_public_zone(name), ChangeBatch={"Changes": [{
+                "Action": "UPSERT", "ResourceRecordSet": {"Name": record["Name"], "Type": record["Type"], "TTL": 60,
+                                                          "ResourceRecords": [{"Value": record["Value"]}]}}]})
+    current = _until(describe, lambda c: c["Status"] != "PENDING_VALIDATION", "certificate %s to be issued" % arn)
+    if current["Status"] != "ISSUED":
+        raise SystemExit("certificate %s for %s is %s" % (arn, name, current["Status"]))
+    return {"arn": arn, "status": current["Status"]}
 
 
 def distribution(alias, cert_arn, origin, viewer_policy, host_forwarded):
@@ -64,7 +107,7 @@ def distribution(alias, cert_arn, origin, viewer_policy, host_forwarded):
     headers = ["*"] if host_forwarded == "yes" else ["User-Agent"]
     config = {
         "CallerReference": "iterable-it-%s" % uuid.uuid4(),
-        "Aliases": items([alias]),
+        "Aliases": items([alias] if alias != "none" else []),
         "Origins": items([{
             "Id": origin,
             "DomainName": origin,
@@ -91,7 +134,11 @@ def distribution(alias, cert_arn, origin, viewer_policy, host_forwarded):
         "HttpVersion": "http2",
         "IsIPV6Enabled": True,
     }
-    dist = client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]
+    cloudfront = client("cloudfront")
+    dist = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    # CloudFront serves a new distribution once it is Deployed (minutes on AWS, seconds in the sandbox)
+    _until(lambda: cloudfront.get_distribution(Id=dist["Id"])["Distribution"], lambda d: d["Status"] == "Deployed",
+           "distribution %s to deploy" % dist["Id"])
     return {"id": dist["Id"], "domain_name": dist["DomainName"]}
 
 
