@@ -375,7 +375,8 @@ class InProcessModuleAction(NormalAction):
             line = str(line)
             if host and not line.startswith(host + ":"):
                 line = "%s: %s" % (host, line)
-            display.display(remove_values(line, secrets))
+            # stderr: the person watching sees it live, and a machine-readable callback's stdout stays clean
+            display.display(remove_values(line, secrets), stderr=True)
 
         return report
 

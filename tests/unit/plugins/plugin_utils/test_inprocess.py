@@ -319,7 +319,8 @@ def test_progress_lines_are_displayed_now_at_the_default_verbosity_with_the_host
         "links.example.com: distribution E2ABC Deployed, 20s of 40m",  # already named: not twice
         "links.example.com: password ********",
     ]
-    assert all(not call.kwargs for call in shown.display.call_args_list)  # no verbosity argument: always shown
+    # no verbosity argument: always shown; on stderr, so a JSON callback's stdout stays JSON
+    assert all(call.kwargs == {"stderr": True} for call in shown.display.call_args_list)
 
 
 def test_every_run_module_of_the_collection_takes_progress():
