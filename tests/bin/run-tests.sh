@@ -87,7 +87,6 @@ use_leg() {
     echo "the $1 leg's venv ($venv) is missing or incomplete: run 'bash tests/bin/bootstrap.sh $1'" >&2
     return 1
   fi
-  # VIRTUAL_ENV also gives molecule (ansible-compat) a cache of its own per leg
   export PATH=$venv/bin:$PATH VIRTUAL_ENV=$venv
   LEG_PY=$(leg_pyversion "$1")
   echo "leg $1: $("$venv/bin/python" -c 'import ansible.release, platform; print("ansible-core %s, Python %s" % (ansible.release.__version__, platform.python_version()))'), $venv"
@@ -179,7 +178,10 @@ stage_molecule() {
     found=1
     s=$(basename "$s")
     hr "molecule test -s $s ($1 leg)"
-    ( cd roles/link_domain && SANDBOX_ENV_FILE=$(sb_env "$1") molecule test -s "$s" ) || rc=1
+    # molecule names a scenario's working directory after the scenario alone (~/.ansible/tmp/molecule.*.NAME):
+    # one per leg, or the legs running at once share each other's files
+    ( cd roles/link_domain && SANDBOX_ENV_FILE=$(sb_env "$1") MOLECULE_EPHEMERAL_DIRECTORY=$ROOT/.tmp/molecule-$1/$s \
+        molecule test -s "$s" ) || rc=1
   done
   [ -n "$found" ] || { echo "no molecule scenarios yet"; return 77; }
   return $rc
