@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from .envfile import read_env_file  # noqa: F401  pylint: disable=unused-import
+from .envfile import read_env_file
 from .settings import SANDBOX_DIR
 
 SANDBOX_PY = os.path.join(SANDBOX_DIR, "sandbox.py")
@@ -67,6 +67,32 @@ def clean_env(base, state_dir):
 def run_sandbox(env, *args, timeout=90):
     """Run sandbox.py with ``args``; returns the CompletedProcess (text output)."""
     return subprocess.run([sys.executable, SANDBOX_PY] + list(args), env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+class SandboxStartError(RuntimeError):
+    """``sandbox.py up`` failed; the message carries its output."""
+
+
+def start_sandbox(state_dir, offset=0, **settings):
+    """Start a private sandbox (port base from ``port_base(offset)``, extra environment ``settings``).
+
+    Returns the env file's values, plus ``"env"`` (the process environment, for
+    ``stop_sandbox``). A failed start is stopped again and raises ``SandboxStartError``.
+    """
+    env = clean_env(port_base(offset), state_dir)
+    env.update(settings)
+    result = run_sandbox(env, "up")
+    if result.returncode != 0:
+        run_sandbox(env, "down")
+        raise SandboxStartError("sandbox up failed:\n%s\n%s" % (result.stdout, result.stderr))
+    values = read_env_file(env["SANDBOX_ENV_FILE"])
+    values["env"] = env
+    return values
+
+
+def stop_sandbox(values):
+    """Stop a sandbox that ``start_sandbox`` started; returns ``sandbox.py down``'s completed process."""
+    return run_sandbox(values["env"], "down")
 
 
 def listening(port, host="127.0.0.1"):

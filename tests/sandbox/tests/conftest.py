@@ -36,18 +36,14 @@ def sandbox_python():
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory, sandbox_python):  # pylint: disable=redefined-outer-name,unused-argument
     """One running sandbox for the service tests: the env file's values, plus "env" (the process environment)."""
-    state_dir = tmp_path_factory.mktemp("sandbox-state")
-    env = testing.clean_env(testing.port_base(), state_dir)
-    result = testing.run_sandbox(env, "up")
-    if result.returncode != 0:
-        testing.run_sandbox(env, "down")
-        pytest.fail("sandbox up failed:\n%s\n%s" % (result.stdout, result.stderr))
-    values = testing.read_env_file(env["SANDBOX_ENV_FILE"])
-    values["env"] = env
+    try:
+        values = testing.start_sandbox(tmp_path_factory.mktemp("sandbox-state"))
+    except testing.SandboxStartError as exc:
+        pytest.fail(str(exc))
     try:
         yield values
     finally:
-        down = testing.run_sandbox(env, "down")
+        down = testing.stop_sandbox(values)
         assert down.returncode == 0, down.stdout + down.stderr
 
 

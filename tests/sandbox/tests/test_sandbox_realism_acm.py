@@ -38,20 +38,14 @@ RECORD_VALUE = re.compile(r"^_[0-9a-f]{32}\.[a-z]{10}\.acm-validations\.aws\.$")
 
 
 def _start(tmp_path_factory, offset, **settings):
-    state_dir = tmp_path_factory.mktemp("sandbox-acm")
-    env = testing.clean_env(testing.port_base(offset), state_dir)
-    env.update(settings)
-    result = testing.run_sandbox(env, "up")
-    if result.returncode != 0:
-        testing.run_sandbox(env, "down")
-        pytest.fail("sandbox up failed:\n%s\n%s" % (result.stdout, result.stderr))
-    values = testing.read_env_file(env["SANDBOX_ENV_FILE"])
-    values["env"] = env
-    return values
+    try:
+        return testing.start_sandbox(tmp_path_factory.mktemp("sandbox-acm"), offset, **settings)
+    except testing.SandboxStartError as exc:
+        pytest.fail(str(exc))
 
 
 def _stop(values):
-    down = testing.run_sandbox(values["env"], "down")
+    down = testing.stop_sandbox(values)
     assert down.returncode == 0, down.stdout + down.stderr
 
 

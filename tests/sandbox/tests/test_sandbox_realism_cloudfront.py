@@ -316,13 +316,8 @@ def test_the_edge_serves_a_new_distribution_only_once_it_is_deployed(cf):
 # --- instant: moto as it was -------------------------------------------------------------------------
 
 def test_instant_is_moto_as_before(tmp_path_factory, sandbox_python):  # pylint: disable=unused-argument
-    state_dir = tmp_path_factory.mktemp("sandbox-cf-instant")
-    env = testing.clean_env(testing.port_base(300), state_dir)
-    env["SANDBOX_AWS_BEHAVIOUR"] = "instant"
-    result = testing.run_sandbox(env, "up")
+    values = testing.start_sandbox(tmp_path_factory.mktemp("sandbox-cf-instant"), 300, SANDBOX_AWS_BEHAVIOUR="instant")
     try:
-        assert result.returncode == 0, result.stdout + result.stderr
-        values = testing.read_env_file(env["SANDBOX_ENV_FILE"])
         client = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1").client(
             "cloudfront", endpoint_url=values["AWS_ENDPOINT_URL"])
         arn = "arn:aws:acm:us-east-1:123456789012:certificate/%s" % uuid.uuid4()  # moto checks no certificate
@@ -343,7 +338,7 @@ def test_instant_is_moto_as_before(tmp_path_factory, sandbox_python):  # pylint:
         with urllib.request.urlopen(values["AWS_ENDPOINT_URL"] + "/_sandbox/cloudfront/foreign-aliases", timeout=10) as got:
             assert json.load(got)["foreign_aliases"] == []
     finally:
-        down = testing.run_sandbox(env, "down")
+        down = testing.stop_sandbox(values)
         assert down.returncode == 0, down.stdout + down.stderr
 
 

@@ -190,13 +190,8 @@ def test_a_private_zone_shares_the_name_and_the_dns_stand_in_serves_only_the_pub
 # --- instant: moto as it was; reset brings both zones back -------------------------------------------
 
 def test_instant_is_moto_as_before_and_reset_recreates_both_zones(tmp_path_factory, sandbox_python):  # pylint: disable=unused-argument
-    state_dir = tmp_path_factory.mktemp("sandbox-r53-instant")
-    env = testing.clean_env(testing.port_base(300), state_dir)
-    env["SANDBOX_AWS_BEHAVIOUR"] = "instant"
-    result = testing.run_sandbox(env, "up")
+    values = testing.start_sandbox(tmp_path_factory.mktemp("sandbox-r53-instant"), 300, SANDBOX_AWS_BEHAVIOUR="instant")
     try:
-        assert result.returncode == 0, result.stdout + result.stderr
-        values = testing.read_env_file(env["SANDBOX_ENV_FILE"])
         client = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1").client(
             "route53", endpoint_url=values["AWS_ENDPOINT_URL"])
         r53 = {"client": client, "zone_id": values["SANDBOX_R53_ZONE_ID"]}
@@ -215,7 +210,7 @@ def test_instant_is_moto_as_before_and_reset_recreates_both_zones(tmp_path_facto
         assert _zones_named(client, values["SANDBOX_ZONE"]) == expected
         assert _sets(r53, name) == []
     finally:
-        down = testing.run_sandbox(env, "down")
+        down = testing.stop_sandbox(values)
         assert down.returncode == 0, down.stdout + down.stderr
 
 
