@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
 import uuid
 
 import pytest
@@ -41,6 +42,17 @@ class _OtherRunDeletesFirst:
         return self._client.list_tags_for_certificate(**kwargs)
 
 
+def _until_listed(acm, arns, timeout=30.0):
+    """ACM leaves a new certificate out of ListCertificates for a while (the sandbox does the same): wait until it shows."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = set(c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"])
+        if set(arns) <= listed:
+            return
+        assert time.monotonic() < deadline, "ACM did not list %s within %.0f s" % (sorted(set(arns) - listed), timeout)
+        time.sleep(0.2)
+
+
 def test_acm_certificate_deleted_by_the_other_run_between_list_and_tags(sandbox):
     acm_mod = relhelpers.collection_import("_acm")
     common = relhelpers.collection_import("_common")
@@ -52,6 +64,7 @@ def test_acm_certificate_deleted_by_the_other_run_between_list_and_tags(sandbox)
     # the older one wins the deterministic order, so the other run deletes the newer one: ours must survive it
     # whichever of the two the tag read meets first
     for victim in (arns[1], arns[0]):
+        _until_listed(acm, arns)
         client = _OtherRunDeletesFirst(acm, victim)
         spec = acm_mod.build_spec({"domain_name": domain, "state": "present", "key_algorithm": "RSA_2048",
                                    "subject_alternative_names": [], "wait": False, "wait_timeout": 60,
