@@ -29,16 +29,16 @@ import pytest
 from ansible_collections.linktrack.https.plugins.module_utils import _cloudfront
 from ansible_collections.linktrack.https.plugins.module_utils._common import AwsCaller, LinktrackError, Progress
 from ansible_collections.linktrack.https.plugins.module_utils._cloudfront import (
-    DistributionSpec,
     LinkDistribution,
     desired_config,
 )
 from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock, client_error
 from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.test_cloudfront_distribution import (
+    ARN,
     FakeCloudFront,
+    spec,
 )
 
-ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f2c5a4e-1111-2222-3333-444455556666"
 WAF = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/links/7a1b2c3d"
 MANAGED = {"linktrack.https:managed": "true"}
 
@@ -142,12 +142,6 @@ class StrictCloudFront(FakeCloudFront):
             return {"ConflictingAliasesList": {"Quantity": 1, "Items": [
                 {"Alias": kwargs["Alias"], "DistributionId": "*******ABCDEF", "AccountId": "******345678"}]}}
         return {"ConflictingAliasesList": {"Quantity": 0}}
-
-
-def spec(**kwargs):
-    params = {"domain_name": "links.example.com", "certificate_arn": ARN}
-    params.update(kwargs)
-    return DistributionSpec.from_params(params)
 
 
 @pytest.fixture
