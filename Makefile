@@ -30,14 +30,14 @@ bootstrap:
 
 sandbox-up:
 	@bash tests/bin/bootstrap.sh oldest
-	@$(PY) tests/sandbox/sandbox.py up
+	@$(PY) sandbox/sandbox.py up
 
 sandbox-down:
-	@if [ -x "$(PY)" ]; then $(PY) tests/sandbox/sandbox.py down; else echo "sandbox: nothing to stop (no .venv)"; fi
+	@if [ -x "$(PY)" ]; then $(PY) sandbox/sandbox.py down; else echo "sandbox: nothing to stop (no .venv)"; fi
 
 sandbox-status:
 	@bash tests/bin/bootstrap.sh oldest
-	@$(PY) tests/sandbox/sandbox.py status
+	@$(PY) sandbox/sandbox.py status
 
 demo:
 	@bash tests/bin/bootstrap.sh $(LEG)

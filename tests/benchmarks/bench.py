@@ -76,7 +76,7 @@ LEG_VENVS = {"oldest": os.path.join(ROOT, ".venv"), "newest": os.path.join(ROOT,
 # issue 13's targets, per leg, at N=10
 TARGET_FRESH, TARGET_RERUN, TARGET_REQUESTS = 0.5, 0.25, 4
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+sys.path.insert(0, os.path.join(ROOT, "sandbox"))
 from linktrack_sandbox.envfile import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -131,7 +131,7 @@ class Leg:
         env = dict(os.environ, SANDBOX_PORT_BASE=str(self.port_base), SANDBOX_STATE_DIR=self.sandbox_dir,
                    SANDBOX_ENV_FILE=self.sandbox_env, SANDBOX_AWS_BEHAVIOUR="aws",
                    SANDBOX_AWS_TIME_SCALE=str(self.time_scale))
-        subprocess.check_call([self.python, os.path.join(ROOT, "tests", "sandbox", "sandbox.py"), action], env=env, stdout=sys.stderr)
+        subprocess.check_call([self.python, os.path.join(ROOT, "sandbox", "sandbox.py"), action], env=env, stdout=sys.stderr)
         self.up = action == "up"
 
     def make_anchor_venv(self):

@@ -22,7 +22,7 @@ VENV=$(leg_venv "$ROOT" "$LEG")
 export PATH=$VENV/bin:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$ROOT/.tmp/collections
 export ANSIBLE_NOCOLOR=1 PYTHONDONTWRITEBYTECODE=1
-export SANDBOX_ENV_FILE=${SANDBOX_ENV_FILE:-$ROOT/tests/sandbox/sandbox.env}
+export SANDBOX_ENV_FILE=${SANDBOX_ENV_FILE:-$ROOT/sandbox/sandbox.env}
 INVENTORY=playbooks/inventories/sandbox.yml
 mapfile -t DOMAINS < <("$VENV/bin/python" - "$INVENTORY" <<'PY'
 import sys, yaml
@@ -34,14 +34,14 @@ mkdir -p "$LOG"
 say() { printf '\n[demo] %s\n' "$*"; }
 
 started=
-if "$VENV/bin/python" tests/sandbox/sandbox.py status >/dev/null 2>&1; then
+if "$VENV/bin/python" sandbox/sandbox.py status >/dev/null 2>&1; then
   say "using the sandbox that is already running (it stays up afterwards)"
 else
   say "starting the sandbox"
-  "$VENV/bin/python" tests/sandbox/sandbox.py up
+  "$VENV/bin/python" sandbox/sandbox.py up
   started=1
 fi
-cleanup() { if [ -n "$started" ]; then say "stopping the sandbox"; "$VENV/bin/python" tests/sandbox/sandbox.py down; fi; }
+cleanup() { if [ -n "$started" ]; then say "stopping the sandbox"; "$VENV/bin/python" sandbox/sandbox.py down; fi; }
 trap cleanup EXIT
 
 run_playbook() {  # $1 = label

@@ -32,7 +32,7 @@ import dns.rdatatype
 from cryptography import x509
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+sys.path.insert(0, os.path.join(ROOT, "sandbox"))
 from linktrack_sandbox.envfile import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
 
 

@@ -10,7 +10,7 @@
 #   STAGE           on every leg in $LEGS (default: "oldest newest")
 #   STAGE@LEG       on that leg only, e.g. integration@newest
 #   oldest, newest  every leg stage on that leg
-# Stages that are not about the Ansible line run once, in .venv: sandbox docs ecosystem reliability.
+# Stages that are not about the Ansible line run once, in .venv: sandbox docs contract reliability.
 # Every stage that fails is reported at the end; the exit code is non-zero if any failed.
 # A leg whose venv is missing fails its stages (run tests/bin/bootstrap.sh): a leg is never skipped.
 # Stages that need the sandbox start a private instance per leg (own ports and
@@ -61,7 +61,7 @@ test_sandbox() {  # test_sandbox LEG ARGS...: sandbox.py for that leg's private 
   local leg=$1 offset=0; shift
   [ "$leg" = oldest ] || offset=500
   SANDBOX_PORT_BASE=$((TEST_SANDBOX_PORT_BASE + offset)) SANDBOX_STATE_DIR=$(sb_dir "$leg") SANDBOX_ENV_FILE=$(sb_env "$leg") \
-    "$VENV/bin/python" tests/sandbox/sandbox.py "$@"
+    "$VENV/bin/python" sandbox/sandbox.py "$@"
 }
 sandbox_up() {  # sandbox_up LEG
   test_sandbox "$1" up || return 1
@@ -103,7 +103,7 @@ stage_units() {
 stage_sandbox() {
   # the sandbox's own tests start real processes (moto, BIND, edge, origin), so
   # they run in the project venv, with no skips allowed
-  "$VENV/bin/python" -m pytest -q -p no:cacheprovider -rs tests/sandbox/tests | tee "$LOGDIR/sandbox-pytest.txt"
+  "$VENV/bin/python" -m pytest -q -p no:cacheprovider -rs sandbox/tests | tee "$LOGDIR/sandbox-pytest.txt"
   local rc=${PIPESTATUS[0]}
   if grep -q "skipped" "$LOGDIR/sandbox-pytest.txt"; then echo "sandbox tests were skipped; they must all run here" >&2; return 1; fi
   return "$rc"
@@ -187,10 +187,10 @@ stage_molecule() {
   return $rc
 }
 
-stage_ecosystem() {
-  [ -d tests/ecosystem ] || { echo "no ecosystem tests yet"; return 77; }
+stage_contract() {
+  [ -d tests/contract ] || { echo "no contract tests yet"; return 77; }
   sandbox_up oldest || return 1
-  SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/ecosystem
+  SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/contract
 }
 
 stage_reliability() {
@@ -260,7 +260,7 @@ for a in "${args[@]}"; do
   case "$a" in
     all)
       # the order: quick checks first, the sandbox stages last; each leg stage on every leg
-      for st in units sandbox sanity lint docs-lint docs integration molecule ecosystem reliability; do
+      for st in units sandbox sanity lint docs-lint docs integration molecule contract reliability; do
         if is_leg_stage "$st"; then add_leg_stages "$st" "${legs[@]}"; else stages+=("$st"); fi
       done ;;
     oldest|newest)

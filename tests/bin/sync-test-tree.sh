@@ -21,7 +21,7 @@ SITE=$("$VENV/bin/python" -c 'import ansible_collections; print(list(ansible_col
 mkdir -p "$DEST/linktrack/https"
 rsync -a --delete \
   --exclude /.git --exclude /.venv --exclude /.tmp --exclude /.cache --exclude /build \
-  --exclude /tests/output --exclude /tests/sandbox/.state --exclude /tests/sandbox/sandbox.env \
+  --exclude /tests/output --exclude /sandbox/.state --exclude /sandbox/sandbox.env \
   --exclude __pycache__ --exclude '*.pyc' --exclude /.ansible --exclude '/*.tar.gz' \
   "$ROOT/" "$DEST/linktrack/https/" >&2
 # The collections galaxy.yml depends on, and what they depend on in turn (their

@@ -24,7 +24,7 @@ SANDBOX_VARS = os.path.join(ROOT, "playbooks", "vars", "sandbox.yml")
 # longer deadlines for the suite's runs (see the file)
 PATIENT_VARS = os.path.join(ROOT, "tests", "reliability", "vars", "patient.yml")
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+sys.path.insert(0, os.path.join(ROOT, "sandbox"))
 from linktrack_sandbox.envfile import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -41,7 +41,7 @@ def collection_import(name):
 
 
 def sandbox_env_file():
-    return os.environ.get("SANDBOX_ENV_FILE") or os.path.join(ROOT, "tests", "sandbox", "sandbox.env")
+    return os.environ.get("SANDBOX_ENV_FILE") or os.path.join(ROOT, "sandbox", "sandbox.env")
 
 
 def http_json(url, method="GET", data=None, timeout=30):

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Setup, re-run and teardown of one domain, six times in a row, against AWS's own behaviour.
 
-The sandbox's emulator behaves as AWS documents it (tests/sandbox/README.md,
+The sandbox's emulator behaves as AWS documents it (sandbox/README.md,
 "AWS's behaviour"): a new certificate is unknown for a while after the request,
 a CallerReference is never accepted twice, a deleted distribution lingers in
 the certificate's InUseBy, a distribution is InProgress after every write.

@@ -31,7 +31,7 @@ import dns.update
 
 # the checkout this scenario runs from: roles/link_domain/molecule/shared/ -> ../../../..
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+sys.path.insert(0, os.path.join(ROOT, "sandbox"))
 from linktrack_sandbox.envfile import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
 
 

@@ -2,7 +2,7 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The sandbox's Route 53 behaves like Route 53 (tests/sandbox/README.md, "AWS's behaviour"), and ``instant`` stays moto.
+"""The sandbox's Route 53 behaves like Route 53 (sandbox/README.md, "AWS's behaviour"), and ``instant`` stays moto.
 
 The shared sandbox (AWS's behaviour, time scale 1: GetChange PENDING for 0.5 s)
 for the rules, one ``instant`` sandbox for moto's old behaviour and for what

@@ -9,7 +9,7 @@ new resources invisible for seconds, deploy for minutes, refuse stale ETags and
 conflicting names. Each service's behaviour is a module of its own
 (``realism_acm``, ``realism_cloudfront``, ``realism_route53``) with an
 ``install(windows, context)`` that patches moto's backends in the daemon
-process. tests/sandbox/README.md lists every behaviour with its source.
+process. sandbox/README.md lists every behaviour with its source.
 
 Settings (environment of ``sandbox.py up``, carried to the daemon in config.json):
 

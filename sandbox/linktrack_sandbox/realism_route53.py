@@ -5,7 +5,7 @@
 """route53: AWS's behaviour in the emulator (see realism.py).
 
 ``install`` replaces how moto applies ``ChangeResourceRecordSets`` and answers
-``GetChange`` (tests/sandbox/README.md, "AWS's behaviour", lists each rule with
+``GetChange`` (sandbox/README.md, "AWS's behaviour", lists each rule with
 its source):
 
 * a change batch is checked change by change, in order, against the zone as the

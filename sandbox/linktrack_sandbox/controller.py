@@ -213,14 +213,14 @@ def health(state):
 
 
 def env_shell(values):
-    lines = [ENV_HEADER + " (written by tests/sandbox/sandbox.py up; removed by down).",
+    lines = [ENV_HEADER + " (written by sandbox/sandbox.py up; removed by down).",
              "# Load into a shell with: . FILE"]
     lines += ["export %s=%s" % (name, shlex.quote(values[name])) for name in ENV_NAMES]
     return "\n".join(lines) + "\n"
 
 
 def env_yaml(values):
-    lines = ["# linktrack.https sandbox settings (tests/sandbox/sandbox.py env --format yaml)"]
+    lines = ["# linktrack.https sandbox settings (sandbox/sandbox.py env --format yaml)"]
     for name in ENV_NAMES:
         value = int(values[name]) if name.endswith("_PORT") else values[name]
         lines.append("%s: %s" % (name.lower(), json.dumps(value)))

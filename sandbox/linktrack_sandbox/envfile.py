@@ -6,7 +6,7 @@
 
 Standard library only, so scripts outside the sandbox (the demo summary, the
 benchmark, molecule's side task, the test helpers) can import it with nothing
-but ``tests/sandbox`` on ``sys.path``.
+but ``sandbox`` on ``sys.path``.
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -2,12 +2,12 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Shared helpers of the ecosystem tests (release tarball, execution environment,
+"""Shared helpers of the contract tests (release tarball, execution environment,
 docs, changelog, AWX survey, IAM policy).
 
-Run them with ``.venv/bin/python -m pytest -q tests/ecosystem``. Tests that need
+Run them with ``.venv/bin/python -m pytest -q tests/contract``. Tests that need
 the sandbox read its ``export`` file from ``SANDBOX_ENV_FILE`` (what
-``tests/bin/run-tests.sh ecosystem`` sets) and are skipped, saying so, without it.
+``tests/bin/run-tests.sh contract`` sets) and are skipped, saying so, without it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,7 +26,7 @@ VENV = os.path.join(ROOT, ".venv")
 VENV_BIN = os.path.join(VENV, "bin")
 COLLECTION = "linktrack.https"
 
-sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+sys.path.insert(0, os.path.join(ROOT, "sandbox"))
 from linktrack_sandbox.envfile import read_env_file  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 

@@ -5,7 +5,7 @@
 """cloudfront: AWS's behaviour in the emulator (see realism.py).
 
 ``install`` patches moto's in-process CloudFront backend, in the daemon, so that
-(tests/sandbox/README.md, "AWS's behaviour", lists each rule with its source):
+(sandbox/README.md, "AWS's behaviour", lists each rule with its source):
 
 * every create and update gives a new ETag; UpdateDistribution and
   DeleteDistribution need ``IfMatch`` to be the current one (``PreconditionFailed``,

@@ -25,7 +25,7 @@ DOC = os.path.join(VENV_BIN, "ansible-doc")
 
 # What must never ship: local state, secrets of the sandbox, build output.
 FORBIDDEN_PARTS = {".git", ".venv", ".tmp", ".cache", "build", "__pycache__", ".pytest_cache", ".ansible"}
-FORBIDDEN_PATHS = ("tests/output/", "tests/sandbox/.state/", "tests/sandbox/sandbox.env",
+FORBIDDEN_PATHS = ("tests/output/", "sandbox/.state/", "sandbox/sandbox.env",
                    "tests/integration/integration_config.yml")
 
 

@@ -2,7 +2,7 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The sandbox's ACM behaves like ACM (tests/sandbox/README.md, "AWS's behaviour"), and ``instant`` stays moto.
+"""The sandbox's ACM behaves like ACM (sandbox/README.md, "AWS's behaviour"), and ``instant`` stays moto.
 
 Real sandboxes on loopback, driven through boto3: one at time scale 1 for most
 rules, one at a small scale for the validation deadline, one ``instant``.

@@ -66,7 +66,7 @@ def zone_file_text(zone):
 
 
 def named_conf_text(bind_dir, key_path, zone, port):
-    return """// linktrack.https sandbox: written by tests/sandbox/sandbox.py up
+    return """// linktrack.https sandbox: written by sandbox/sandbox.py up
 options {{
     directory "{dir}";
     pid-file "{dir}/named.pid";

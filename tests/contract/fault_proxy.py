@@ -7,7 +7,7 @@ way real AWS does where the emulator cannot: an alias held by another account
 (CloudFront's CNAMEAlreadyExists), a certificate that stays in
 PENDING_VALIDATION, a certificate that failed validation. Everything else goes
 to the emulator unchanged. Used to capture the real error messages the
-modules give in those cases (tests/ecosystem/test_troubleshooting.py), and to
+modules give in those cases (tests/contract/test_troubleshooting.py), and to
 count the AWS requests of one run (``requests``), which the sandbox's own
 counters cannot tell apart when tests run in parallel.
 

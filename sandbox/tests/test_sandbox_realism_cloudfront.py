@@ -2,7 +2,7 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The sandbox's CloudFront behaves like CloudFront (tests/sandbox/README.md, "AWS's behaviour"), and ``instant`` stays moto.
+"""The sandbox's CloudFront behaves like CloudFront (sandbox/README.md, "AWS's behaviour"), and ``instant`` stays moto.
 
 The shared sandbox (AWS's behaviour, time scale 1: InProgress for 2 s) for the
 rules, one ``instant`` sandbox for moto's old behaviour. One wildcard

@@ -5,7 +5,7 @@
 """acm: AWS's behaviour in the emulator (see realism.py).
 
 Patches moto's ACM in the daemon process so that an AMAZON_ISSUED certificate
-behaves as ACM documents it (tests/sandbox/README.md, "AWS's behaviour", lists
+behaves as ACM documents it (sandbox/README.md, "AWS's behaviour", lists
 each rule with its source):
 
 1. unknown for ``acm_unknown`` after RequestCertificate: DescribeCertificate,

@@ -8,7 +8,7 @@ Every failure the guide describes is provoked here, in one run of the setup
 playbook against the sandbox (one inventory host per failure): a wrong region,
 TSIG keys BIND refuses, a certificate stuck in PENDING_VALIDATION or FAILED
 with CAA_ERROR and an alias that CloudFront says is already taken (both
-answered like AWS by tests/ecosystem/fault_proxy.py, which the emulator cannot),
+answered like AWS by tests/contract/fault_proxy.py, which the emulator cannot),
 manual DNS that never shows up, inputs the preflight refuses, and AWS
 throttling every request of one host (through a second proxy, so the other
 hosts are not throttled). Each quoted message in the guide (a ```text block
