@@ -18,6 +18,8 @@
 # leg and the stages without a leg, TEST_SANDBOX_DIR-newest and the base + 500
 # for the newest) and stop them again, so a sandbox you started yourself is left
 # alone. integration and molecule run on both legs at once (RUN_TESTS_PARALLEL_LEGS=0: one after the other).
+# `all` runs the quick stages in order, then the sandbox stages in lanes at the
+# same time, each with its own sandbox (RUN_TESTS_LANES=0: all in order).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,33 +50,39 @@ PARALLEL_STAGES=${RUN_TESTS_PARALLEL_STAGES:-integration molecule}
 declare -a PASSED=() FAILED=() SKIPPED=()
 hr() { printf '\n==== %s ====\n' "$*"; }
 
-# One private test sandbox per leg (its own ports and state directory; the
-# oldest leg's, TEST_SANDBOX_DIR, also serves the stages that have no leg), all
-# run by .venv's Python. Stages run in a pipeline or in the background (a
-# subshell), so "this run started the sandbox" is a file, not a variable: the
-# EXIT trap of this shell must see it.
+# One private test sandbox per instance: one per leg (the oldest leg's also
+# serves the stages that have no leg when they run one after the other), and one
+# each for the reliability and contract stages, which run beside the leg stages
+# (see "lanes" below). Each has its own ports (TEST_SANDBOX_PORT_BASE plus the
+# offset below) and state directory, all run by .venv's Python. Stages run in a
+# pipeline or in the background (a subshell), so "this run started the sandbox"
+# is a file, not a variable: the EXIT trap of this shell must see it.
+SB_INSTANCES="oldest newest reliability contract"
+sb_offset() { case $1 in oldest) echo 0 ;; newest) echo 500 ;; reliability) echo 1000 ;; contract) echo 1500 ;; *) return 1 ;; esac; }
 sb_dir() { if [ "$1" = oldest ]; then echo "$TEST_SANDBOX_DIR"; else echo "$TEST_SANDBOX_DIR-$1"; fi; }
 sb_env() { echo "$(sb_dir "$1")/sandbox.env"; }
 sb_mark() { echo "$LOGDIR/sandbox-started-$1"; }
 rm -f "$LOGDIR"/sandbox-started*
-test_sandbox() {  # test_sandbox LEG ARGS...: sandbox.py for that leg's private test sandbox
-  local leg=$1 offset=0; shift
-  [ "$leg" = oldest ] || offset=500
-  SANDBOX_PORT_BASE=$((TEST_SANDBOX_PORT_BASE + offset)) SANDBOX_STATE_DIR=$(sb_dir "$leg") SANDBOX_ENV_FILE=$(sb_env "$leg") \
+test_sandbox() {  # test_sandbox INSTANCE ARGS...: sandbox.py for that private test sandbox
+  local inst=$1 offset; shift
+  offset=$(sb_offset "$inst") || { echo "unknown sandbox instance $inst" >&2; return 1; }
+  SANDBOX_PORT_BASE=$((TEST_SANDBOX_PORT_BASE + offset)) SANDBOX_STATE_DIR=$(sb_dir "$inst") SANDBOX_ENV_FILE=$(sb_env "$inst") \
     "$VENV/bin/python" sandbox/sandbox.py "$@"
 }
-sandbox_up() {  # sandbox_up LEG
+sandbox_up() {  # sandbox_up INSTANCE
   test_sandbox "$1" up || return 1
   touch "$(sb_mark "$1")"
 }
 sandbox_down() {
-  local leg
-  for leg in $LEGS_ALL; do
-    [ -e "$(sb_mark "$leg")" ] || continue
-    test_sandbox "$leg" down
-    rm -f "$(sb_mark "$leg")"
+  local inst
+  for inst in $SB_INSTANCES; do
+    [ -e "$(sb_mark "$inst")" ] || continue
+    test_sandbox "$inst" down
+    rm -f "$(sb_mark "$inst")"
   done
 }
+# the instance a stage without a leg uses: its own while lanes run, else the oldest leg's
+solo_instance() { if [ "${RUN_TESTS_IN_LANE:-0}" = 1 ]; then echo "$1"; else echo oldest; fi; }
 trap sandbox_down EXIT
 
 test_tree() { bash tests/bin/sync-test-tree.sh "$1" | tail -n 1; }
@@ -103,7 +111,9 @@ stage_units() {
 stage_sandbox() {
   # the sandbox's own tests start real processes (moto, BIND, edge, origin), so
   # they run in the project venv, with no skips allowed
-  "$VENV/bin/python" -m pytest -q -p no:cacheprovider -rs sandbox/tests | tee "$LOGDIR/sandbox-pytest.txt"
+  # their own sandboxes sit at TEST_SANDBOX_PORT_BASE + 4000 (+ 100, + 200; see sandbox/tests/conftest.py)
+  SANDBOX_TEST_PORT_BASE=${SANDBOX_TEST_PORT_BASE:-$((TEST_SANDBOX_PORT_BASE + 4000))} \
+    "$VENV/bin/python" -m pytest -q -p no:cacheprovider -rs sandbox/tests | tee "$LOGDIR/sandbox-pytest.txt"
   local rc=${PIPESTATUS[0]}
   if grep -q "skipped" "$LOGDIR/sandbox-pytest.txt"; then echo "sandbox tests were skipped; they must all run here" >&2; return 1; fi
   return "$rc"
@@ -189,14 +199,16 @@ stage_molecule() {
 
 stage_contract() {
   [ -d tests/contract ] || { echo "no contract tests yet"; return 77; }
-  sandbox_up oldest || return 1
-  SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/contract
+  local inst; inst=$(solo_instance contract)
+  sandbox_up "$inst" || return 1
+  SANDBOX_ENV_FILE=$(sb_env "$inst") "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/contract
 }
 
 stage_reliability() {
   [ -d tests/reliability ] || { echo "no reliability tests yet"; return 77; }
-  sandbox_up oldest || return 1
-  SANDBOX_ENV_FILE=$TEST_SANDBOX_ENV "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/reliability
+  local inst; inst=$(solo_instance reliability)
+  sandbox_up "$inst" || return 1
+  SANDBOX_ENV_FILE=$(sb_env "$inst") "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/reliability
 }
 
 # ----------------------------------------------------------------------------
@@ -249,19 +261,31 @@ run_parallel() {  # run_parallel NAME@LEG...: the same stage on several legs at 
 # expand the arguments into NAME and NAME@LEG stages
 read -r -a legs <<< "$LEGS"
 for l in "${legs[@]}"; do leg_check "$l" || exit 2; done
-stages=()
-add_leg_stages() {  # add_leg_stages STAGE LEG...
-  local st=$1 l; shift
-  for l in "$@"; do stages+=("$st@$l"); done
+# `all` runs the quick checks one after the other (they keep both cores busy),
+# then the stages that need a sandbox in lanes at the same time: those spend most
+# of their time waiting on the sandbox's AWS-like time windows and on network
+# round trips, not on the CPU. Each lane runs its stages in order, each stage
+# against its own private sandbox. RUN_TESTS_LANES=0 runs every stage in order.
+# RUN_TESTS_QUICK and RUN_TESTS_LANE_LIST (lanes separated by ";") override both lists.
+QUICK_STAGES=${RUN_TESTS_QUICK:-units sanity lint docs-lint docs}
+IFS=';' read -r -a LANES <<< "${RUN_TESTS_LANE_LIST:-integration molecule;reliability;sandbox contract}"
+RUN_TESTS_LANES=${RUN_TESTS_LANES:-1}
+expand_stage() {  # expand_stage STAGE: prints NAME or NAME@LEG for every leg
+  local l
+  if is_leg_stage "$1"; then for l in "${legs[@]}"; do printf '%s\n' "$1@$l"; done; else printf '%s\n' "$1"; fi
 }
+stages=()
+lanes=()
 args=("$@")
 [ ${#args[@]} -eq 0 ] && args=(all)
 for a in "${args[@]}"; do
   case "$a" in
     all)
-      # the order: quick checks first, the sandbox stages last; each leg stage on every leg
-      for st in units sandbox sanity lint docs-lint docs integration molecule contract reliability; do
-        if is_leg_stage "$st"; then add_leg_stages "$st" "${legs[@]}"; else stages+=("$st"); fi
+      for st in $QUICK_STAGES; do mapfile -t -O "${#stages[@]}" stages < <(expand_stage "$st"); done
+      for lane in "${LANES[@]}"; do
+        one=()
+        for st in $lane; do mapfile -t -O "${#one[@]}" one < <(expand_stage "$st"); done
+        if [ "$RUN_TESTS_LANES" = 1 ]; then lanes+=("${one[*]}"); else stages+=("${one[@]}"); fi
       done ;;
     oldest|newest)
       for st in $LEG_STAGES; do stages+=("$st@$a"); done ;;
@@ -269,27 +293,63 @@ for a in "${args[@]}"; do
       leg_check "${a#*@}" || exit 2
       stages+=("$a") ;;
     *)
-      if is_leg_stage "$a"; then add_leg_stages "$a" "${legs[@]}"; else stages+=("$a"); fi ;;
+      mapfile -t -O "${#stages[@]}" stages < <(expand_stage "$a") ;;
   esac
 done
+
+run_sequence() {  # run_sequence STAGE...: in order; the same parallel stage for following legs runs at once
+  local seq=("$@") i=0 s group
+  while [ $i -lt ${#seq[@]} ]; do
+    s=${seq[$i]}
+    group=("$s")
+    if [ "$RUN_TESTS_PARALLEL_LEGS" = 1 ] && [ "$s" != "${s%@*}" ] && [[ " $PARALLEL_STAGES " == *" ${s%@*} "* ]] && stage_fn "$s" >/dev/null; then
+      while [ $((i + ${#group[@]})) -lt ${#seq[@]} ] && [ "${seq[$((i + ${#group[@]}))]%@*}" = "${s%@*}" ]; do
+        group+=("${seq[$((i + ${#group[@]}))]}")
+      done
+    fi
+    if [ ${#group[@]} -gt 1 ]; then run_parallel "${group[@]}"; else run_stage "$s"; fi
+    i=$((i + ${#group[@]}))
+  done
+}
+
+run_lane() {  # run_lane N "STAGE...": in the background; the outcome goes to a file, not to this shell's arrays
+  local n=$1 lane=$2 ls0 x
+  ls0=$(date +%s)
+  RUN_TESTS_IN_LANE=1
+  PASSED=() FAILED=() SKIPPED=()
+  # shellcheck disable=SC2086
+  run_sequence $lane > "$LOGDIR/lane-$n.log" 2>&1
+  { for x in "${PASSED[@]}"; do echo "P $x"; done; for x in "${FAILED[@]}"; do echo "F $x"; done
+    for x in "${SKIPPED[@]}"; do echo "S $x"; done; } > "$LOGDIR/lane-$n.result"
+  echo "lane $n ($lane) done after $(( $(date +%s) - ls0 ))s"
+}
+
 echo "stages: ${stages[*]}"
+[ ${#lanes[@]} -gt 0 ] && printf 'then at the same time, lane %s\n' "${lanes[@]}"
 t0=$(date +%s)
-i=0
-while [ $i -lt ${#stages[@]} ]; do
-  s=${stages[$i]}
-  group=("$s")
-  # the same parallel stage for the following legs joins this one
-  if [ "$RUN_TESTS_PARALLEL_LEGS" = 1 ] && [ "$s" != "${s%@*}" ] && [[ " $PARALLEL_STAGES " == *" ${s%@*} "* ]] && stage_fn "$s" >/dev/null; then
-    while [ $((i + ${#group[@]})) -lt ${#stages[@]} ] && [ "${stages[$((i + ${#group[@]}))]%@*}" = "${s%@*}" ]; do
-      group+=("${stages[$((i + ${#group[@]}))]}")
-    done
-  fi
-  if [ ${#group[@]} -gt 1 ]; then run_parallel "${group[@]}"; else run_stage "$s"; fi
-  i=$((i + ${#group[@]}))
-done
+run_sequence "${stages[@]}"
+if [ ${#lanes[@]} -gt 0 ]; then
+  n=0
+  for lane in "${lanes[@]}"; do
+    n=$((n + 1))
+    run_lane "$n" "$lane" &
+  done
+  hr "${#lanes[@]} lanes at once (each log follows when all are done)"
+  wait
+  n=0
+  for lane in "${lanes[@]}"; do
+    n=$((n + 1))
+    hr "lane $n: $lane"
+    cat "$LOGDIR/lane-$n.log"
+    [ -s "$LOGDIR/lane-$n.result" ] || FAILED+=("lane-$n(no result)")
+    while read -r kind what; do
+      case $kind in P) PASSED+=("$what") ;; F) FAILED+=("$what") ;; S) SKIPPED+=("$what") ;; esac
+    done < "$LOGDIR/lane-$n.result"
+  done
+fi
 sandbox_down
 # make test must leave nothing running: check that the private sandboxes are really down
-for l in $LEGS_ALL; do
+for l in $SB_INSTANCES; do
   if test_sandbox "$l" status >/dev/null 2>&1; then
     echo "run-tests: the test sandbox ($(sb_dir "$l")) is still running after the stages" >&2
     FAILED+=("cleanup")
