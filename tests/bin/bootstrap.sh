@@ -72,7 +72,20 @@ make_venv() {  # make_venv LEG
   "$venv/bin/python" -c "import ansible, boto3, moto, dns, cryptography" || die "$venv is incomplete (pip install -r $req failed?)"
   echo "$want" > "$stamp"
 }
-for leg in "${legs[@]}"; do make_venv "$leg"; done
+# The legs' venvs are made at the same time (most of it is download and unpacking);
+# each leg's output is shown when it is done, and any leg that failed fails the bootstrap.
+vlog=$(mktemp -d)
+for leg in "${legs[@]}"; do
+  ( make_venv "$leg" ) > "$vlog/$leg.log" 2>&1 &
+  echo $! > "$vlog/$leg.pid"
+done
+vfail=()
+for leg in "${legs[@]}"; do
+  wait "$(cat "$vlog/$leg.pid")" || vfail+=("$leg")
+  cat "$vlog/$leg.log"
+done
+rm -rf "$vlog"
+[ ${#vfail[@]} -eq 0 ] || die "could not make the venv of: ${vfail[*]} (see above)"
 
 # --- collection trees -----------------------------------------------------------
 # 1. .tmp/collections: for ansible-playbook, molecule and ansible-lint on either
