@@ -18,8 +18,8 @@
 # leg and the stages without a leg, TEST_SANDBOX_DIR-newest and the base + 500
 # for the newest) and stop them again, so a sandbox you started yourself is left
 # alone. integration and molecule run on both legs at once (RUN_TESTS_PARALLEL_LEGS=0: one after the other).
-# `all` runs the quick stages in order, then the sandbox stages in lanes at the
-# same time, each with its own sandbox (RUN_TESTS_LANES=0: all in order).
+# `all` runs the quick stages in order and, beside them, the sandbox stages in
+# lanes at the same time, each with its own sandbox (RUN_TESTS_LANES=0: all in order).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -85,7 +85,9 @@ sandbox_down() {
 solo_instance() { if [ "${RUN_TESTS_IN_LANE:-0}" = 1 ]; then echo "$1"; else echo oldest; fi; }
 trap sandbox_down EXIT
 
-test_tree() { bash tests/bin/sync-test-tree.sh "$1" | tail -n 1; }
+# the leg's ansible-test tree; stages in a lane get trees of their own, since the
+# quick stages rewrite theirs at the same time
+test_tree() { bash tests/bin/sync-test-tree.sh "$1" "$([ "${RUN_TESTS_IN_LANE:-0}" = 1 ] && echo lane)" | tail -n 1; }
 
 # use_leg LEG: the leg's venv first on PATH (the stage functions run in a
 # subshell, so this lasts for that stage only); sets LEG_PY (3.11 or 3.12)
@@ -261,8 +263,8 @@ run_parallel() {  # run_parallel NAME@LEG...: the same stage on several legs at 
 # expand the arguments into NAME and NAME@LEG stages
 read -r -a legs <<< "$LEGS"
 for l in "${legs[@]}"; do leg_check "$l" || exit 2; done
-# `all` runs the quick checks one after the other (they keep both cores busy),
-# then the stages that need a sandbox in lanes at the same time: those spend most
+# `all` runs the quick checks one after the other, and beside them, from the
+# start, the stages that need a sandbox in lanes at the same time: those spend most
 # of their time waiting on the sandbox's AWS-like time windows and on network
 # round trips, not on the CPU. Each lane runs its stages in order, each stage
 # against its own private sandbox. RUN_TESTS_LANES=0 runs every stage in order.
@@ -325,15 +327,18 @@ run_lane() {  # run_lane N "STAGE...": in the background; the outcome goes to a 
 }
 
 echo "stages: ${stages[*]}"
-[ ${#lanes[@]} -gt 0 ] && printf 'then at the same time, lane %s\n' "${lanes[@]}"
+[ ${#lanes[@]} -gt 0 ] && printf 'and beside them, at the same time, lane %s\n' "${lanes[@]}"
 t0=$(date +%s)
-run_sequence "${stages[@]}"
+# the lanes start first and the quick stages run while they wait on the sandboxes
 if [ ${#lanes[@]} -gt 0 ]; then
   n=0
   for lane in "${lanes[@]}"; do
     n=$((n + 1))
     run_lane "$n" "$lane" &
   done
+fi
+run_sequence "${stages[@]}"
+if [ ${#lanes[@]} -gt 0 ]; then
   hr "${#lanes[@]} lanes at once (each log follows when all are done)"
   wait
   n=0

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# Usage: sync-test-tree.sh [LEG]     (oldest or newest, default oldest; see tests/bin/legs.sh)
-# Copies this checkout to $TMPDIR/linktrack-ansible-test-<id>-<LEG>/ansible_collections/linktrack/https
+# Usage: sync-test-tree.sh [LEG [TAG]]  (oldest or newest, default oldest; see tests/bin/legs.sh)
+# Copies this checkout to $TMPDIR/linktrack-ansible-test-<id>-<LEG>[-TAG]/ansible_collections/linktrack/https
 # and copies the dependency collections of that leg's `ansible` package (its
 # own amazon.aws and community.general, and what they depend on) beside it. Prints the path. ansible-test
 # wants a real directory at a path ending in ansible_collections/NAMESPACE/NAME;
 # it must lie outside this git checkout, or ansible-test asks git for the file
 # list and sees nothing. One tree per leg, so that each leg tests against its
-# own dependencies.
+# own dependencies. TAG names a further tree of the same leg, for stages that
+# run at the same time (tests/bin/run-tests.sh gives its lanes their own).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/bin/legs.sh
 . "$ROOT/tests/bin/legs.sh"
 LEG=${1:-oldest}
+TAG=${2:-}
 leg_check "$LEG"
+case $TAG in ''|*[!a-z0-9]*) [ -z "$TAG" ] || { echo "sync-test-tree.sh: TAG must be lower-case letters and digits, not '$TAG'" >&2; exit 2; } ;; esac
 VENV=$(leg_venv "$ROOT" "$LEG")
 [ -x "$VENV/bin/python" ] || { echo "the $LEG leg's venv $VENV is missing: run 'bash tests/bin/bootstrap.sh $LEG'" >&2; exit 1; }
 ID=$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)
-DEST=${TMPDIR:-/tmp}/linktrack-ansible-test-$ID-$LEG/ansible_collections
+DEST=${TMPDIR:-/tmp}/linktrack-ansible-test-$ID-$LEG${TAG:+-$TAG}/ansible_collections
 SITE=$("$VENV/bin/python" -c 'import ansible_collections; print(list(ansible_collections.__path__)[0])')
 mkdir -p "$DEST/linktrack/https"
 rsync -a --delete \
