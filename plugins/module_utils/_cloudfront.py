@@ -124,6 +124,35 @@ MAX_CALLER_REFERENCES = 25
 # --------------------------------------------------------------------------
 
 
+# The ARN of a CloudFront distribution, as ACM's DescribeCertificate lists it in InUseBy ("A list of ARNs for
+# the Amazon Web Services resources that are using the certificate", ACM API reference, CertificateDetail).
+DISTRIBUTION_ARN_RE = re.compile(r"^arn:aws[a-z-]*:cloudfront::[0-9]{12}:distribution/([A-Z0-9]{1,64})$")
+
+
+def candidate_distribution_ids(values):
+    """The CloudFront distribution ids among ``candidate_distributions`` (ids or ARNs), in order, once each.
+
+    Anything else (the ARN of a load balancer that uses the same certificate, say) is left out: the option is a
+    hint, and a value that names no distribution only means the listing runs as without it.
+    """
+    ids = []
+    if values is None:
+        return ids
+    if not isinstance(values, (list, tuple)):
+        raise LinktrackError(
+            "candidate_distributions: must be a list of CloudFront distribution ids or ARNs (for example the "
+            "in_use_by of acm_dns_certificate), not %r." % (values,),
+            field="candidate_distributions",
+        )
+    for value in values:
+        text = str(value or "").strip()
+        match = DISTRIBUTION_ARN_RE.match(text)
+        dist_id = match.group(1) if match else (text if DISTRIBUTION_ID_RE.match(text) else None)
+        if dist_id and dist_id not in ids:
+            ids.append(dist_id)
+    return ids
+
+
 def _choice(value, choices, field):
     if value not in choices:
         raise LinktrackError(
@@ -149,6 +178,7 @@ class DistributionSpec:
         self.comment = kwargs.get("comment")
         self.enabled = kwargs.get("enabled", True)
         self.distribution_id = kwargs.get("distribution_id")
+        self.candidate_distributions = list(kwargs.get("candidate_distributions") or [])
         self.viewer_protocol_policy = kwargs.get("viewer_protocol_policy", "allow-all")
         self.price_class = kwargs.get("price_class", "PriceClass_All")
         self.http_version = kwargs.get("http_version", "http2")
@@ -268,6 +298,7 @@ class DistributionSpec:
                 field="distribution_id",
             )
 
+        candidates = candidate_distribution_ids(p.get("candidate_distributions"))
         tags = clean_tags(p.get("tags"), "distribution")
 
         return cls(
@@ -279,6 +310,7 @@ class DistributionSpec:
             comment=comment,
             enabled=bool(p.get("enabled", True)),
             distribution_id=distribution_id,
+            candidate_distributions=candidates,
             viewer_protocol_policy=viewer_protocol_policy,
             price_class=price_class,
             http_version=http_version,
@@ -727,6 +759,11 @@ class LinkDistribution:
                     raise self._alias_conflict(spec, others[0], found["id"], own_domain=found.get("domain_name"))
             return found
 
+        if spec.state == "present" and len(spec.candidate_distributions) == 1:
+            found = self._candidate(spec, spec.candidate_distributions[0])
+            if found is not None:
+                return found
+
         matches = self.list_by_alias(spec.domain_name)
         if len(matches) > 1:
             raise LinktrackError(
@@ -739,6 +776,37 @@ class LinkDistribution:
         if not matches:
             return None
         return self._from_summary(matches[0])
+
+    def _candidate(self, spec, dist_id):
+        """The distribution ``dist_id`` if it carries ``spec.domain_name``, read with one GetDistribution; else None.
+
+        GetDistribution returns the whole DistributionConfig with the status, the ARN, the domain name and the ETag
+        (CloudFront API reference, GetDistribution), everything ListDistributions and GetDistributionConfig give
+        together. The summaries of ListDistributions alone would not do: a DistributionSummary has no
+        DefaultRootObject and no Logging (CloudFront API reference, DistributionSummary), and both are owned here.
+        A distribution that carries the alias is the only one that does: CloudFront refuses an alternate domain name
+        that is already associated with another distribution, with CNAMEAlreadyExists (CloudFront Developer Guide,
+        "Move an alternate domain name"), so no listing is needed to rule out a second. A candidate that is gone
+        (ACM keeps a deleted distribution in InUseBy for minutes) or no longer carries the alias gives None, and the
+        caller lists as without it.
+        """
+        try:
+            dist, etag = self.get_distribution(dist_id)
+        except Exception as exc:  # noqa: BLE001 - only NoSuchDistribution is expected
+            if error_code(exc) != "NoSuchDistribution":
+                raise
+            return None
+        config = dist.get("DistributionConfig") or {}
+        if spec.domain_name not in [a.lower().rstrip(".") for a in _list(config.get("Aliases"))]:
+            return None
+        return {
+            "id": dist["Id"],
+            "arn": dist.get("ARN"),
+            "domain_name": dist.get("DomainName"),
+            "status": dist.get("Status"),
+            "config": config,
+            "etag": etag,
+        }
 
     def _from_summary(self, summary):
         config, etag = self.get_config(summary["Id"])

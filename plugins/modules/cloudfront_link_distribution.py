@@ -29,7 +29,8 @@ description:
   - The distribution is found by its alias (every page of ListDistributions, compared in lower case) or by
     O(distribution_id). A no-op run makes two requests, ListDistributions and GetDistributionConfig (three when the
     distribution has more than the guide's settings, a web ACL for example; its tags then say whether this collection
-    made it).
+    made it). With O(candidate_distributions) naming the one distribution that already carries the alias (the
+    certificate's RV(linktrack.https.acm_dns_certificate#module:in_use_by)), it makes one, C(GetDistribution).
   - Only the fields above are compared, after both sides are normalised; defaults that AWS adds by itself never
     cause a change. Drift in one of them (a setting changed in the console) is repaired with C(UpdateDistribution)
     using the ETag of a fresh read; a stale ETag is fetched again and the update retried a bounded number of times.
@@ -127,6 +128,18 @@ options:
         hand. It is read with one C(GetDistribution); if it lacks the alias and another distribution carries it, the
         module fails and changes nothing.
     type: str
+  candidate_distributions:
+    description:
+      - Distributions that may already carry O(domain_name), as ids or ARNs; typically the RV(linktrack.https.acm_dns_certificate#module:in_use_by)
+        of the certificate, whose users are the distributions that serve it. When exactly one of them is a CloudFront
+        distribution, it is read with one C(GetDistribution), and used if it carries O(domain_name) (CloudFront
+        allows an alias on one distribution only), so no C(ListDistributions) is needed.
+      - A hint only. Values that are not CloudFront distributions are left out; a candidate that is gone or lacks the
+        alias, or several candidates, mean the distribution is found by its alias as without this option. Ignored
+        with O(distribution_id) and with O(state=absent).
+    type: list
+    elements: str
+    default: []
   viewer_protocol_policy:
     description:
       - How viewers may connect. V(allow-all) is the guide's setting and keeps C(http://) links in emails already
@@ -395,6 +408,7 @@ ARGUMENT_SPEC = dict(
     comment=dict(type="str"),
     enabled=dict(type="bool", default=True),
     distribution_id=dict(type="str"),
+    candidate_distributions=dict(type="list", elements="str", default=[]),
     viewer_protocol_policy=dict(type="str", choices=list(VIEWER_PROTOCOL_POLICIES), default="allow-all"),
     price_class=dict(type="str", choices=list(PRICE_CLASSES), default="PriceClass_All"),
     http_version=dict(type="str", choices=list(HTTP_VERSIONS), default="http2"),

@@ -666,3 +666,84 @@ def test_invalid_viewer_certificate_names_certificate_arn(fake, clock):
     with pytest.raises(LinktrackError) as info:
         ld.run(spec())
     assert info.value.field == "certificate_arn"
+
+
+# --------------------------------------------------------------------------
+# candidate_distributions: the certificate's InUseBy read with one request
+# --------------------------------------------------------------------------
+
+
+def dist_arn(dist_id):
+    return "arn:aws:cloudfront::123456789012:distribution/%s" % dist_id
+
+
+def test_candidate_carrying_the_alias_is_one_get_distribution(fake, clock):
+    ld, _caller = make(fake, clock)
+    first = ld.run(spec())
+    fake.dists[first["id"]]["Status"] = "Deployed"
+    fake.calls = []
+    again = ld.run(spec(candidate_distributions=[dist_arn(first["id"])]))
+    assert fake.names() == ["get_distribution"]
+    assert again["changed"] is False and again["differences"] == []
+    assert again["id"] == first["id"] and again["status"] == "Deployed"
+    assert again["aliases"] == ["links.example.com"]
+
+
+def test_candidate_path_still_repairs_drift_with_its_etag(fake, clock):
+    ld, _caller = make(fake, clock)
+    first = ld.run(spec())
+    fake.dists[first["id"]]["config"]["PriceClass"] = "PriceClass_100"
+    fake.dists[first["id"]]["etag"] = "ETAG-DRIFT"
+    fake.calls = []
+    again = ld.run(spec(candidate_distributions=[first["id"]]))
+    assert fake.names() == ["get_distribution", "update_distribution"]
+    assert fake.calls[1][1]["IfMatch"] == "ETAG-DRIFT"
+    assert again["changed"] is True
+    assert [d["field"] for d in again["differences"]] == ["PriceClass"]
+
+
+def test_candidate_without_the_alias_or_gone_falls_back_to_the_listing(fake, clock):
+    ld, _caller = make(fake, clock)
+    mine = ld.run(spec())["id"]
+    other = desired_config(spec(domain_name="other.example.com"))
+    other_id = fake.add(other)
+    fake.calls = []
+    found = ld.run(spec(candidate_distributions=[dist_arn(other_id)]))
+    assert fake.names() == ["get_distribution", "list_distributions", "get_distribution_config"]
+    assert found["id"] == mine and found["changed"] is False
+
+    fake.calls = []
+    found = ld.run(spec(candidate_distributions=[dist_arn("EGONE0000000")]))
+    assert fake.names() == ["get_distribution", "list_distributions", "get_distribution_config"]
+    assert found["id"] == mine
+
+
+def test_several_or_foreign_candidates_are_not_read(fake, clock):
+    ld, _caller = make(fake, clock)
+    mine = ld.run(spec())["id"]
+    two = [dist_arn(mine), dist_arn("E000000000099")]
+    elb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188"
+    for candidates in (two, [elb], []):
+        fake.calls = []
+        found = ld.run(spec(candidate_distributions=candidates))
+        assert fake.names() == ["list_distributions", "get_distribution_config"], candidates
+        assert found["id"] == mine
+    # the ELB's ARN is left out, so the one distribution left is read directly
+    fake.calls = []
+    ld.run(spec(candidate_distributions=[elb, dist_arn(mine), mine]))
+    assert fake.names() == ["get_distribution"]
+
+
+def test_candidates_do_not_change_absent_or_distribution_id(fake, clock):
+    ld, _caller = make(fake, clock)
+    mine = ld.run(spec())["id"]
+    fake.calls = []
+    ld.run(spec(distribution_id=mine, candidate_distributions=[dist_arn("E000000000099")]))
+    assert fake.names() == ["get_distribution"]
+    assert fake.calls[0][1] == {"Id": mine}
+
+
+def test_candidate_distributions_must_be_a_list():
+    with pytest.raises(LinktrackError) as err:
+        spec(candidate_distributions="E123")
+    assert err.value.field == "candidate_distributions"
