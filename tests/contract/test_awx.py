@@ -12,10 +12,11 @@
   refused there.
 - Bypassing the form: the role's preflight refuses the same values before any
   AWS request.
-- A launch as AWX makes it: survey answers as extra vars, the AWS credential as
-  environment variables, awx/setup_from_survey.yml against the sandbox, then
-  awx/teardown_from_survey.yml.
-- awx/job_template.yml only uses options the awx.awx modules have.
+- awx/job_template.yml only uses options the awx.awx modules have; the fleet's
+  inventory comes from the project's inventory file, its job templates are sliced
+  and notify on failure, the verify job template runs daily.
+- Launches as AWX makes them (ansible-runner, private data directory, the AWS
+  credential injected) are in test_awx_runner.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -213,12 +214,78 @@ def test_job_template_uses_real_module_options():
             if key.startswith("awx.awx."):
                 used.setdefault(key, set()).update(args)
     assert set(used) == {"awx.awx.credential_type", "awx.awx.execution_environment", "awx.awx.project",
-                         "awx.awx.inventory", "awx.awx.job_template"}
+                         "awx.awx.inventory", "awx.awx.job_template", "awx.awx.inventory_source",
+                         "awx.awx.schedule", "awx.awx.notification_template"}
     proc = run([os.path.join(VENV_BIN, "ansible-doc"), "--json", "-t", "module"] + sorted(used), env=_env())
     docs = json.loads(proc.stdout)
     for module, args in used.items():
         options = set(docs[module]["doc"]["options"])
         assert args <= options, "%s has no option(s) %s" % (module, sorted(args - options))
+
+
+def _tasks(module):
+    return [t for t in _job_template_plays()[1][0]["tasks"] if module in t]
+
+
+def _render(value, **variables):
+    """A value of awx/job_template.yml with the play's defaults (and overrides)."""
+    play_vars = dict(_job_template_plays()[1][0]["vars"], **variables)
+    env = jinja2.Environment()
+    env.filters["unique"] = lambda seq: list(dict.fromkeys(seq))
+    for _ in range(3):  # defaults refer to each other
+        play_vars = dict((k, env.from_string(v).render(**play_vars) if isinstance(v, str) else v)
+                         for k, v in play_vars.items())
+    return env.from_string(value).render(**play_vars) if isinstance(value, str) else value
+
+
+def test_fleet_inventory_is_sourced_from_the_project_file():
+    source = _tasks("awx.awx.inventory_source")[0]["awx.awx.inventory_source"]
+    assert source["source"] == "scm" and source["update_on_launch"] is True and source["overwrite"] is True
+    path = _render(source["source_path"])
+    assert path == "playbooks/inventories/fleet.yml"
+    inv = load_yaml(os.path.join(ROOT, path))
+    assert len(inv["tracking_domains"]["hosts"]) >= 8
+    assert _render(source["inventory"]) == _render("{{ linktrack_awx_fleet_inventory }}")
+    assert _render(source["source_project"]) == _render("{{ linktrack_awx_project }}")
+
+
+def test_fleet_job_templates_are_sliced_and_notify_on_failure():
+    task = _tasks("awx.awx.job_template")
+    fleet = [t for t in task if "fleet" in t["name"]][0]
+    jt, items = fleet["awx.awx.job_template"], fleet["loop"]
+    playbooks = sorted(i["playbook"] for i in items)
+    assert playbooks == ["playbooks/setup_link_domain.yml", "playbooks/verify_link_domain.yml"]
+    for playbook in playbooks[:1]:
+        assert os.path.exists(os.path.join(ROOT, playbook))
+    setup = [i for i in items if i["playbook"] == "playbooks/setup_link_domain.yml"][0]
+    assert int(_render(setup["slices"])) == 4 and int(_render(jt["forks"])) == 10
+    assert int(_render(setup["slices"], linktrack_awx_fleet_slices=6)) == 6
+    assert _render(jt["inventory"]) == _render("{{ linktrack_awx_fleet_inventory }}")
+    assert "job_slice_count" in jt and jt["ask_limit_on_launch"] is True
+    # on failure (notification_templates_error): the named templates and the one created here
+    assert _render(jt["notification_templates_error"]) == "[]"
+    named = _render(jt["notification_templates_error"], linktrack_awx_failure_notifications=["Ops mail"],
+                    linktrack_awx_notification={"name": "linktrack webhook", "notification_type": "webhook",
+                                                "notification_configuration": {}})
+    assert named == "['Ops mail', 'linktrack webhook']"
+    created = _tasks("awx.awx.notification_template")[0]
+    assert created["when"] == "linktrack_awx_notification | length > 0"
+
+
+def test_verify_schedule_is_daily():
+    from dateutil.rrule import rrulestr
+
+    sched = _tasks("awx.awx.schedule")[0]["awx.awx.schedule"]
+    names = [i["name"] for i in [t for t in _tasks("awx.awx.job_template") if "fleet" in t["name"]][0]["loop"]]
+    assert sched["unified_job_template"] in names and "verify" in sched["unified_job_template"]
+    rule = _render(sched["rrule"])
+    # AWX takes "DTSTART:<UTC time> RRULE:<rule>" on one line (awx.awx.schedule's examples)
+    start, rrule = rule.split(" ", 1)
+    assert start.startswith("DTSTART:") and start.endswith("Z") and rrule.startswith("RRULE:"), rule
+    rr = rrulestr(start + "\n" + rrule)
+    first = rr[0]
+    assert (rr.after(first) - first).total_seconds() == 86400, rule
+    assert "COUNT" not in rrule and "UNTIL" not in rrule, "the daily schedule must not end: %s" % rule
 
 
 def test_tsig_credential_type_injects_role_variables(specs):
@@ -290,24 +357,3 @@ def test_preflight_refuses_what_the_form_lets_through(rendered, sandbox_env, tmp
     assert proc.returncode != 0, proc.stdout[-2000:]
     assert "link_domain_name: " in proc.stdout + proc.stderr, proc.stdout[-3000:]
     assert counter.requests == 0, "AWS was called %d times before the preflight refused %r" % (counter.requests, bad)
-
-
-def test_launch_as_awx_does(rendered, sandbox_env, tmp_path):
-    domain = "awx-%x.example.com" % (os.getpid() & 0xfffff)
-    answers = _survey_answers(rendered, "setup", {
-        "link_domain_name": domain, "link_domain_iterable_region": "edc", "link_domain_dns_provider": "route53",
-        "link_domain_dns_record_type": "alias"})
-    args, env = _launch_files(tmp_path, sandbox_env, answers)
-    proc = run([PLAYBOOK, "-i", "localhost,", os.path.join(AWX, "setup_from_survey.yml")] + args, env=env,
-               check=False, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
-    assert "%s" % domain in proc.stdout
-    # and down again, through the teardown job template's playbook and survey
-    answers = _survey_answers(rendered, "teardown", {
-        "link_domain_name": domain, "link_domain_teardown_confirm": domain, "link_domain_teardown_dns": "delete",
-        "link_domain_iterable_region": "edc", "link_domain_dns_provider": "route53",
-        "link_domain_dns_record_type": "alias"})
-    (tmp_path / "answers.json").write_text(json.dumps(answers))
-    proc = run([PLAYBOOK, "-i", "localhost,", os.path.join(AWX, "teardown_from_survey.yml")] + args, env=env,
-               check=False, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
