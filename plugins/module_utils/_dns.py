@@ -605,16 +605,20 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     ``progress`` takes one line per poll while it waits (see ``wait_progress``).
     """
     p = params
+    # every poll goes into the result's wait_history; only the action plugin's live line is shown
+    tracker = wait_progress(progress, p["timeout"]) or Progress(quiet_start=True)
     try:
         servers = parse_servers(p["servers"], p["port"])
         checker = DnsChecker(timeout=p["query_timeout"])
         result = checker.wait(p["name"], p["type"], p["values"], servers=servers, port=p["port"], timeout=p["timeout"],
-                              mode=p["mode"], state=p["state"], match=p["match"],
-                              progress=wait_progress(progress, p["timeout"]))
+                              mode=p["mode"], state=p["state"], match=p["match"], progress=tracker)
     except LinktrackError as exc:
-        return exc.as_result()
+        failed = exc.as_result()
+        failed["wait_history"] = list(tracker.history)
+        return failed
     result = dict(result)
     result["changed"] = False
+    result["wait_history"] = list(tracker.history)
     return result
 
 

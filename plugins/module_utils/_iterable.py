@@ -915,9 +915,8 @@ def verify(settings, verifier=None, clock=None, progress=None):
         state["connect_host"] = connect_host
         return overall_passed(settings, checks), checks
 
-    watcher = None
-    if progress is not None and settings.wait_timeout:
-        watcher = Progress(report=progress, quiet_start=True)
+    # every attempt goes into the result's wait_history; a live line per attempt only while it waits
+    watcher = Progress(report=progress if settings.wait_timeout else None, quiet_start=True)
     try:
         checks, waited = poll_until(
             attempt, settings.wait_timeout, "the end-to-end checks of %s" % settings.domain_name, clock=clock,
@@ -949,6 +948,7 @@ def verify(settings, verifier=None, clock=None, progress=None):
         "iterable_steps": iterable_steps(settings, passed),
         "attempts": state["attempts"],
         "waited_seconds": waited,
+        "wait_history": list(watcher.history),
         "warnings": warnings,
     }
 

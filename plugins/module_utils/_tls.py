@@ -817,8 +817,9 @@ class TlsSniCheck:
         _require_cryptography()
         self.prober = prober or TlsProber()
         self.clock = clock or Clock()
-        # one live line per attempt while it waits (the action plugin's), not for a single try
-        self.progress = Progress(report=progress, quiet_start=True) if progress is not None and self.wait_timeout else None
+        # every attempt goes into the result's wait_history; a live line per attempt only while it waits (the
+        # action plugin's), not for a single try
+        self.progress = Progress(report=progress if self.wait_timeout else None, quiet_start=True)
 
     def attempt(self):
         result = self.prober.probe(self.server_name, self.connect_host, self.port, ca_path=self.ca_path, timeout=self.timeout)
@@ -853,6 +854,7 @@ class TlsSniCheck:
             passed=not failed_checks(checks),
             attempts=len(tries),
             waited_seconds=waited,
+            wait_history=list(self.progress.history),
             openssl_command=openssl_command(self.server_name, self.connect_host, self.port, self.ca_path),
         )
         out["error_kind"] = result.get("error_kind")

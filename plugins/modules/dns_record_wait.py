@@ -168,6 +168,33 @@ waited_seconds:
   returned: success and on timeout
   type: float
   sample: 2.4
+wait_history:
+  description:
+    - One entry per round of questions to the servers, the first and the latest ones when there were more than 200.
+    - "Run by the action plugin, each poll is also shown while the task runs (not for a single try, nor for a
+      first one that already passes)."
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    what:
+      description: The record asked for, C(TYPE NAME).
+      type: str
+    state:
+      description: C(done) when the answers matched, C(waiting) when they did not yet.
+      type: str
+    elapsed:
+      description: Seconds since the first one.
+      type: float
+    timeout:
+      description: The wait's deadline in seconds (O(timeout)).
+      type: int
+    done:
+      description: Whether this one ended the wait.
+      type: bool
+  sample:
+    - {what: CNAME links.example.com, state: waiting, elapsed: 0.0, timeout: 600, done: false}
+    - {what: CNAME links.example.com, state: done, elapsed: 2.4, timeout: 600, done: true}
 attempts:
   description: Rounds of questions asked.
   returned: success and on timeout

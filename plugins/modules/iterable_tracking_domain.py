@@ -309,6 +309,33 @@ waited_seconds:
   returned: always
   type: float
   sample: 0.0
+wait_history:
+  description:
+    - One entry per attempt of the end-to-end checks, the first and the latest ones when there were more than 200.
+    - "Run by the action plugin, each poll is also shown while the task runs (not for a single try, nor for a
+      first one that already passes)."
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    what:
+      description: C(end-to-end checks of DOMAIN).
+      type: str
+    state:
+      description: C(done) when the checks passed, C(waiting) when they did not yet.
+      type: str
+    elapsed:
+      description: Seconds since the first one.
+      type: float
+    timeout:
+      description: The wait's deadline in seconds (O(wait_timeout); 0 for a single attempt).
+      type: float
+    done:
+      description: Whether this one ended the wait.
+      type: bool
+  sample:
+    - {what: end-to-end checks of links.example.com, state: waiting, elapsed: 0.0, timeout: 300, done: false}
+    - {what: end-to-end checks of links.example.com, state: done, elapsed: 6.2, timeout: 300, done: true}
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

@@ -298,6 +298,33 @@ waited_seconds:
   returned: always
   type: float
   sample: 0.05
+wait_history:
+  description:
+    - One entry per handshake attempt, the first and the latest ones when there were more than 200.
+    - "Run by the action plugin, each poll is also shown while the task runs (not for a single try, nor for a
+      first one that already passes)."
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    what:
+      description: C(TLS check of SERVER_NAME:).
+      type: str
+    state:
+      description: C(passed), or how many checks failed, C(2 of 9 checks failing).
+      type: str
+    elapsed:
+      description: Seconds since the first one.
+      type: float
+    timeout:
+      description: The wait's deadline in seconds (O(wait_timeout); 0 for a single try).
+      type: float
+    done:
+      description: Whether this one ended the wait.
+      type: bool
+  sample:
+    - {what: 'TLS check of links.example.com:', state: 2 of 9 checks failing, elapsed: 0.0, timeout: 300, done: false}
+    - {what: 'TLS check of links.example.com:', state: passed, elapsed: 4.1, timeout: 300, done: true}
 openssl_command:
   description: The C(openssl s_client) line that shows the same handshake by hand.
   returned: always

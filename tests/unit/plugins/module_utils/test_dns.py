@@ -428,3 +428,67 @@ def test_find_authoritative_servers_fails_clearly():
         c.find_authoritative_servers("links.example.com")
     assert info.value.field == "servers"
     assert "links.example.com, example.com" in info.value.message
+
+
+# --------------------------------------------------------------------------
+# run_module: the result's wait_history
+# --------------------------------------------------------------------------
+
+
+def _module_params(**overrides):
+    params = {"name": "links.example.com", "type": "CNAME", "values": [DIST], "servers": ["127.0.0.1:24353"],
+              "port": 53, "timeout": 60, "mode": "all", "state": "present", "match": "exact", "query_timeout": 2}
+    params.update(overrides)
+    return params
+
+
+def _patch_checker(monkeypatch, servers, clock):
+    from ansible_collections.linktrack.https.plugins.module_utils import _dns
+
+    class Patched(DnsChecker):
+        def __init__(self, timeout=3.0, **_kwargs):
+            super(Patched, self).__init__(timeout=timeout, transport=FakeTransport(servers),
+                                          getaddrinfo=fake_getaddrinfo({}), clock=clock)
+
+    monkeypatch.setattr(_dns, "DnsChecker", Patched)
+    return _dns
+
+
+def test_run_module_returns_every_poll_in_wait_history(monkeypatch):
+    clock = FakeClock()
+    server = ChangingServer(clock, 2.0, {("links.example.com", "CNAME"): ["links.iterable.com"]},
+                            {("links.example.com", "CNAME"): [DIST]})
+    _dns = _patch_checker(monkeypatch, {("127.0.0.1", 24353): server}, clock)
+    lines = []
+    result = _dns.run_module(_module_params(), progress=lines.append)
+    assert result["matched"] is True and result["changed"] is False
+    history = result["wait_history"]
+    assert [h["state"] for h in history] == ["waiting", "waiting", "done"]
+    assert [h["done"] for h in history] == [False, False, True]
+    assert [h["elapsed"] for h in history] == [0.0, 1.0, 2.6]
+    assert set(h["what"] for h in history) == {"CNAME links.example.com"}
+    assert all(h["timeout"] == 60 for h in history)
+    assert len(lines) == 3 and lines[-1].startswith("CNAME links.example.com done")
+
+    # a module process has no live line, but the same history
+    clock2 = FakeClock()
+    server2 = ChangingServer(clock2, 2.0, {("links.example.com", "CNAME"): ["links.iterable.com"]},
+                             {("links.example.com", "CNAME"): [DIST]})
+    _dns = _patch_checker(monkeypatch, {("127.0.0.1", 24353): server2}, clock2)
+    quiet = _dns.run_module(_module_params())
+    assert quiet["wait_history"] == history
+
+
+def test_run_module_timeout_keeps_the_wait_history(monkeypatch):
+    clock = FakeClock()
+    server = FakeServer("example.com", {("links.example.com", "CNAME"): ["links.iterable.com"]})
+    _dns = _patch_checker(monkeypatch, {("127.0.0.1", 24353): server}, clock)
+    result = _dns.run_module(_module_params(timeout=5))
+    assert result["failed"] is True
+    assert len(result["wait_history"]) >= 2
+    assert not any(h["done"] for h in result["wait_history"])
+    assert result["wait_history"][-1]["elapsed"] == pytest.approx(5.0)
+
+    once = _dns.run_module(_module_params(timeout=0))
+    assert once["failed"] is True
+    assert [(h["state"], h["done"], h["timeout"]) for h in once["wait_history"]] == [("waiting", False, 0)]

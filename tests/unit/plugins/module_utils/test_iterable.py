@@ -740,3 +740,26 @@ def test_dns_backend_names_dns_servers_when_no_authoritative_servers_are_found()
         DnsBackend(checker=Checker()).authoritative_servers(DOMAIN)
     assert err.value.field == "dns_servers"
     assert err.value.message == "dns_servers: found no NS records for links.example.com. Give dns_servers."
+
+
+def test_wait_history_has_one_entry_per_attempt():
+    s = settings(wait_timeout=60)
+    clock = FakeClock()
+    lines = []
+    result = verify(s, FlakyVerifier(verifier(s), failures=2), clock=clock, progress=lines.append)
+    history = result["wait_history"]
+    assert [h["state"] for h in history] == ["waiting", "waiting", "done"]
+    assert [h["done"] for h in history] == [False, False, True]
+    assert history[-1]["elapsed"] == pytest.approx(round(sum(clock.sleeps), 1))
+    assert all(h["what"] == "end-to-end checks of %s" % DOMAIN and h["timeout"] == 60 for h in history)
+    assert len(lines) == 3
+
+
+def test_wait_history_of_a_single_attempt():
+    s = settings()
+    lines = []
+    result = verify(s, FlakyVerifier(verifier(s), failures=100), clock=FakeClock(), progress=lines.append)
+    assert [(h["state"], h["done"]) for h in result["wait_history"]] == [("waiting", False)]
+    assert lines == []
+    result = verify(s, verifier(s), clock=FakeClock())
+    assert [(h["state"], h["done"]) for h in result["wait_history"]] == [("done", True)]

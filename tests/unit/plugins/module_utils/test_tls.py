@@ -504,3 +504,32 @@ def test_unreadable_ca_path(tmp_path, monkeypatch, bundle):
         probe_handshake(NAME, "127.0.0.1", 443, ca_path=bundle)
     assert info.value.field == "ca_path"
     assert info.value.message == "ca_path: %s is not readable by this user." % bundle
+
+
+# ---------------------------------------------------------------------------
+# wait_history: one entry per attempt, live lines only while waiting
+# ---------------------------------------------------------------------------
+
+
+def test_wait_history_has_one_entry_per_attempt(good, bundle):
+    lines = []
+    with TlsServer(good, start_delay=1.5) as server:
+        out = TlsSniCheck(NAME, "127.0.0.1", server.port, ca_path=bundle, timeout=2, wait_timeout=20,
+                          progress=lines.append).run()
+    history = out["wait_history"]
+    assert out["passed"] is True
+    assert len(history) == out["attempts"] >= 2
+    assert history[-1]["state"] == "passed" and history[-1]["done"] is True
+    assert all(h["done"] is False and h["state"].endswith("checks failing") for h in history[:-1])
+    assert all(h["what"] == "TLS check of %s:" % NAME and h["timeout"] == 20 for h in history)
+    assert history[0]["elapsed"] == 0.0 and history[-1]["elapsed"] >= 1.0
+    assert len(lines) == len(history)
+
+
+def test_single_try_has_one_history_entry_and_no_live_line():
+    port = free_port()
+    lines = []
+    out = TlsSniCheck(NAME, "127.0.0.1", port, timeout=1, progress=lines.append).run()
+    assert out["passed"] is False
+    assert [(h["done"], h["timeout"]) for h in out["wait_history"]] == [(False, 0)]
+    assert lines == []
