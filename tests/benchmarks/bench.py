@@ -345,6 +345,27 @@ def report(leg, n, anchor_rows, our_rows, module_rows):
     return lines
 
 
+def scaling(leg, results, base=10):
+    """Issue 13: at every N above ``base`` ours costs no more per domain than at ``base`` (requests and seconds)."""
+    lines = []
+    if base not in results or not results[base][leg.name][1]:
+        return lines
+    ref = results[base][leg.name][1]
+    for n in sorted(results):
+        rows = results[n][leg.name][1]
+        if n <= base or not rows:
+            continue
+        parts, ok = [], True
+        for key, what in (("fresh_requests", "fresh req"), ("rerun_requests", "re-run req"),
+                          ("fresh_wall_s", "fresh s"), ("rerun_wall_s", "re-run s")):
+            at_n, at_base = median(rows, key) / float(n), median(ref, key) / float(base)
+            ok = ok and at_n <= at_base
+            parts.append("%s %.2f (N=%d: %.2f)" % (what, at_n, base, at_base))
+        lines.append("%-6s %-4d ours per domain: %s (target: none higher than at N=%d: %s)" % (
+            leg.name, n, ", ".join(parts), base, verdict(ok)))
+    return lines
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--leg", nargs="+", choices=sorted(LEG_VENVS), default=["oldest"],
@@ -406,6 +427,8 @@ def main(argv):
     for n, rows in results.items():
         for leg in legs:
             verdicts += report(leg, n, *rows[leg.name])
+    for leg in legs:
+        verdicts += scaling(leg, results)
     print("\n".join(verdicts))
     for n, rows in results.items():
         for leg in legs:
