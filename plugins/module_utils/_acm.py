@@ -92,8 +92,8 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     error_code,
     normalize_domain,
     poll_until,
-    positive_number,
 )
+from ansible_collections.linktrack.https.plugins.module_utils._records import format_serial, validate_seconds
 
 # ACM can request RSA_2048, EC_prime256v1 and EC_secp384r1; CloudFront serves
 # RSA keys and 256-bit ECDSA keys only. The intersection:
@@ -235,13 +235,13 @@ def build_spec(params):
     tags = clean_tags(params.get("tags"), "certificate")
 
     wait_timeout = params.get("wait_timeout", 3600)
-    positive_number(wait_timeout, "wait_timeout")
+    validate_seconds(wait_timeout, "wait_timeout")
     validation_timeout = params.get("validation_timeout", 300)
-    positive_number(validation_timeout, "validation_timeout")
+    validate_seconds(validation_timeout, "validation_timeout")
     visibility_timeout = params.get("visibility_timeout", 60)
-    positive_number(visibility_timeout, "visibility_timeout")
+    validate_seconds(visibility_timeout, "visibility_timeout")
     in_use_timeout = params.get("in_use_timeout", 1800)
-    positive_number(in_use_timeout, "in_use_timeout")
+    validate_seconds(in_use_timeout, "in_use_timeout")
     deleted = []
     raw_deleted = params.get("deleted_distributions") or []
     if not isinstance(raw_deleted, (list, tuple)):
@@ -304,26 +304,6 @@ def _record_domain(name):
     """The name a validation record is for: a wildcard and its base name share one record."""
     name = (name or "").lower()
     return name[2:] if name.startswith("*.") else name
-
-
-def format_serial(value):
-    """The serial number as ACM shows it: lower-case hex pairs joined by colons.
-
-    ACM reports colon-separated hex; an emulator that reports a decimal integer
-    is converted to the same form.
-    """
-    if value is None or value == "":
-        return None
-    text = str(value).strip().lower()
-    if ":" in text:
-        return ":".join(part.zfill(2) for part in text.split(":"))
-    if text.isdigit():
-        hexa = "%x" % int(text)
-    else:
-        hexa = text
-    if len(hexa) % 2:
-        hexa = "0" + hexa
-    return ":".join(hexa[i:i + 2] for i in range(0, len(hexa), 2))
 
 
 def format_time(value):

@@ -36,7 +36,12 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     error_code,
     normalize_domain,
     poll_until,
-    positive_number,
+)
+from ansible_collections.linktrack.https.plugins.module_utils._records import (
+    ITERABLE_REGIONS,
+    origin_for_region,
+    validate_region,
+    validate_seconds,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._aws import (
     MANAGED_TAG_KEY,
@@ -50,11 +55,6 @@ from ansible_collections.linktrack.https.plugins.module_utils._aws import (
 # --------------------------------------------------------------------------
 # The guide's tables
 # --------------------------------------------------------------------------
-
-ORIGIN_BY_REGION = {
-    "usdc": "links.iterable.com",
-    "edc": "links.eu.iterable.com",
-}
 
 VIEWER_PROTOCOL_POLICIES = ("allow-all", "redirect-to-https")
 PRICE_CLASSES = ("PriceClass_All", "PriceClass_200", "PriceClass_100")
@@ -234,21 +234,15 @@ class DistributionSpec:
                 field="certificate_arn",
             )
 
-        region = p.get("iterable_region", "usdc")
-        if region not in ORIGIN_BY_REGION:
-            raise LinktrackError(
-                "iterable_region: %r is not an Iterable region; use usdc (origin links.iterable.com) "
-                "or edc (origin links.eu.iterable.com), or give origin_domain." % (region,),
-                field="iterable_region",
-            )
+        region = validate_region(p.get("iterable_region", "usdc"))
         if p.get("origin_domain") is not None:
             origin_domain = normalize_domain(p["origin_domain"], "origin_domain")
         else:
-            origin_domain = ORIGIN_BY_REGION[region]
+            origin_domain = origin_for_region(region)
         if origin_domain == domain_name:
             raise LinktrackError(
                 "origin_domain: %s is the tracking domain itself; the origin must be Iterable's link host "
-                "(links.iterable.com or links.eu.iterable.com), or CloudFront would loop." % origin_domain,
+                "(%s), or CloudFront would loop." % (origin_domain, " or ".join(r["origin"] for r in ITERABLE_REGIONS.values())),
                 field="origin_domain",
             )
 
@@ -281,7 +275,7 @@ class DistributionSpec:
             p.get("viewer_protocol_policy", "allow-all"), VIEWER_PROTOCOL_POLICIES, "viewer_protocol_policy"
         )
         price_class = _choice(p.get("price_class", "PriceClass_All"), PRICE_CLASSES, "price_class")
-        wait_timeout = positive_number(p.get("wait_timeout", 2400), "wait_timeout")
+        wait_timeout = validate_seconds(p.get("wait_timeout", 2400), "wait_timeout")
 
         comment = p.get("comment")
         if comment is not None and len(comment) > COMMENT_MAX:

@@ -171,13 +171,6 @@ def normalize_domain(value, field="domain_name", allow_wildcard=False, allow_und
     return ("*." if wildcard else "") + ".".join(labels)
 
 
-def positive_number(value, field):
-    """Raise ``LinktrackError`` unless ``value`` is a number above zero."""
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise LinktrackError("%s must be a number of seconds above 0, got %r." % (field, value), field=field)
-    return value
-
-
 # --------------------------------------------------------------------------
 # Waiting
 # --------------------------------------------------------------------------

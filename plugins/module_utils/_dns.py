@@ -28,7 +28,7 @@ Functions for reuse (the role's manual provider, ``iterable_tracking_domain``):
     one entry per server, in the given order. ``status`` is ``answer``,
     ``nxdomain``, ``nodata``, ``cname`` (another type asked, a CNAME found),
     ``not_authoritative``, ``refused``, ``servfail``, ``error`` or
-    ``timeout``; ``values`` are normalised (see ``normalize_value``).
+    ``timeout``; ``values`` are normalised (see ``_records.answer_value``).
 ``expected_values(rdtype, values, field="values")``
     the values to expect, normalised the same way.
 ``evaluate(responses, expected, mode="all", state="present", match="exact")``
@@ -81,8 +81,15 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     normalize_domain,
     poll_until,
 )
+from ansible_collections.linktrack.https.plugins.module_utils._records import (  # noqa: F401 - RECORD_TYPES for the module
+    RECORD_TYPES,
+    answer_value,
+    normalize_value,
+    validate_port,
+    validate_seconds,
+    validate_type,
+)
 
-RECORD_TYPES = ("CNAME", "A", "AAAA", "TXT")
 MODES = ("all", "any")
 STATES = ("present", "absent")
 MATCHES = ("exact", "contains")
@@ -135,12 +142,6 @@ def _ip(text):
         return None
 
 
-def validate_port(value, field):
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise LinktrackError("%s: %r is not a port; give a whole number from 1 to 65535." % (field, value), field=field)
-    return value
-
-
 def parse_server(spec, port=53, field="servers"):
     """``host``, ``host:port``, ``v6-literal`` or ``[v6-literal]:port`` -> ``Server``."""
     hint = 'Give "host" or "host:port", such as "127.0.0.1:5353", "ns1.example.com" or "[::1]:5353".'
@@ -189,41 +190,6 @@ def parse_servers(specs, port=53, field="servers"):
     return servers
 
 
-def normalize_value(rdtype, value):
-    """An answer or expected value in the form used for comparing."""
-    text = value.strip() if isinstance(value, str) else value
-    if rdtype == "CNAME":
-        return text.rstrip(".").lower()
-    if rdtype in ("A", "AAAA"):
-        return _ip(text) or text.lower()
-    if rdtype == "TXT":
-        return _txt_join(value)
-    return text
-
-
-def _txt_join(value):
-    """``"a" "b"`` (quoted character-strings) -> ``ab``; unquoted text stays as it is."""
-    text = value.strip()
-    if not text.startswith('"'):
-        return value
-    out = []
-    i = 0
-    while i < len(text):
-        if text[i] != '"':
-            i += 1
-            continue
-        i += 1
-        while i < len(text) and text[i] != '"':
-            if text[i] == "\\" and i + 1 < len(text):
-                out.append(text[i + 1])
-                i += 2
-                continue
-            out.append(text[i])
-            i += 1
-        i += 1
-    return "".join(out)
-
-
 def expected_values(rdtype, values, field="values"):
     """The expected values, validated for ``rdtype`` and normalised; sorted, without duplicates."""
     rdtype = validate_type(rdtype)
@@ -234,22 +200,7 @@ def expected_values(rdtype, values, field="values"):
     result = []
     for i, value in enumerate(values):
         where = "%s[%d]" % (field, i)
-        if not isinstance(value, str) or (not value.strip() and rdtype != "TXT"):
-            raise LinktrackError("%s: %r is not a value; give a non-empty string." % (where, value), field=where)
-        if rdtype == "CNAME":
-            norm = normalize_domain(value, where, allow_underscore=True)
-        elif rdtype == "A":
-            try:
-                norm = str(ipaddress.IPv4Address(value.strip()))
-            except ValueError:
-                raise LinktrackError("%s: %r is not an IPv4 address, which type A needs." % (where, value), field=where)
-        elif rdtype == "AAAA":
-            try:
-                norm = str(ipaddress.IPv6Address(value.strip()))
-            except ValueError:
-                raise LinktrackError("%s: %r is not an IPv6 address, which type AAAA needs." % (where, value), field=where)
-        else:
-            norm = normalize_value("TXT", value)
+        norm = normalize_value(rdtype, value, where, joined=True)
         if norm not in result:
             result.append(norm)
     if rdtype == "CNAME" and len(result) > 1:
@@ -257,25 +208,9 @@ def expected_values(rdtype, values, field="values"):
     return sorted(result)
 
 
-def validate_type(rdtype, field="type"):
-    if not isinstance(rdtype, str) or rdtype.strip().upper() not in RECORD_TYPES:
-        raise LinktrackError("%s: %r is not supported; use one of %s." % (field, rdtype, ", ".join(RECORD_TYPES)),
-                             field=field)
-    return rdtype.strip().upper()
-
-
 def validate_choice(value, choices, field):
     if value not in choices:
         raise LinktrackError("%s: %r is not valid; use one of %s." % (field, value, ", ".join(choices)), field=field)
-    return value
-
-
-def validate_seconds(value, field, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (value == 0 and not allow_zero):
-        raise LinktrackError(
-            "%s: %r is not valid; give a number of seconds %s." % (field, value, "of 0 or more" if allow_zero else "above 0"),
-            field=field,
-        )
     return value
 
 
@@ -515,7 +450,7 @@ def _rdata_text(rdtype, rdata):
         return rdata.target.to_text(omit_final_dot=True).lower()
     if rdtype == "TXT":
         return b"".join(rdata.strings).decode("utf-8", "replace")
-    return normalize_value(rdtype, rdata.to_text())
+    return answer_value(rdtype, rdata.to_text(), joined=True)
 
 
 def _wanted(name, rdtype, expected, state, match):

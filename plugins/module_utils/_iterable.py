@@ -42,30 +42,21 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Progress,
     normalize_domain,
     poll_until,
-    positive_number,
 )
 from ansible_collections.linktrack.https.plugins.module_utils import _dns, _tls
+from ansible_collections.linktrack.https.plugins.module_utils._records import (
+    ITERABLE_REGIONS,
+    parse_serial,
+    validate_port,
+    validate_region,
+    validate_seconds,
+)
 
 PASSED = "passed"
 FAILED = "failed"
 SKIPPED = "skipped"
 
 CHECK_NAMES = ("dns", "tls", "https", "http", "deep_links")
-
-# What the guide says per region: the origin a distribution forwards to, and the
-# Iterable app in which the person makes the remaining settings.
-REGIONS = {
-    "usdc": {
-        "label": "USDC",
-        "origin": "links.iterable.com",
-        "app_url": "https://app.iterable.com",
-    },
-    "edc": {
-        "label": "EDC",
-        "origin": "links.eu.iterable.com",
-        "app_url": "https://app.eu.iterable.com",
-    },
-}
 
 # (path, short name, the JSON type the platform expects at the top level, who reads it)
 DEEP_LINK_FILES = (
@@ -137,19 +128,13 @@ class Settings:
 
     @property
     def region(self):
-        return REGIONS[self.iterable_region]
+        return ITERABLE_REGIONS[self.iterable_region]
 
     @classmethod
     def from_params(cls, params):
         p = dict(params)
         domain = normalize_domain(p.get("domain_name"), "domain_name")
-        region = p.get("iterable_region") or "usdc"
-        if region not in REGIONS:
-            raise LinktrackError(
-                "iterable_region must be one of %s (usdc: origin links.iterable.com, edc: origin "
-                "links.eu.iterable.com), got %r." % (", ".join(sorted(REGIONS)), region),
-                field="iterable_region",
-            )
+        region = validate_region(p.get("iterable_region") or "usdc")
         distribution = p.get("distribution_domain")
         if distribution is not None:
             distribution = normalize_domain(distribution, "distribution_domain")
@@ -170,8 +155,8 @@ class Settings:
                 servers.append(None)
                 continue
             servers.append(_dns.parse_servers(values, field=field) or None)
-        timeout = positive_number(p.get("timeout", 10), "timeout")
-        wait_timeout = _tls.validate_timeout(p.get("wait_timeout", 0), field="wait_timeout", allow_zero=True)
+        timeout = validate_seconds(p.get("timeout", 10), "timeout")
+        wait_timeout = validate_seconds(p.get("wait_timeout", 0), "wait_timeout", allow_zero=True)
         max_redirects = p.get("max_redirects", 5)
         if isinstance(max_redirects, bool) or not isinstance(max_redirects, int) or not 0 <= max_redirects <= 20:
             raise LinktrackError(
@@ -188,14 +173,14 @@ class Settings:
             )
         expected_serial = p.get("expected_serial")
         if expected_serial is not None:
-            _tls.parse_serial(expected_serial, field="expected_serial")
+            parse_serial(expected_serial, field="expected_serial")
         return cls(
             domain_name=domain,
             iterable_region=region,
             distribution_domain=distribution,
             connect_host=connect_host,
-            https_port=_tls.validate_port(p.get("https_port", 443), field="https_port"),
-            http_port=_tls.validate_port(p.get("http_port", 80), field="http_port"),
+            https_port=validate_port(p.get("https_port", 443), field="https_port"),
+            http_port=validate_port(p.get("http_port", 80), field="http_port"),
             ca_path=ca_path,
             dns_servers=servers[0],
             distribution_dns_servers=servers[1],
@@ -724,7 +709,7 @@ class TrackingDomainVerifier:
         if region is None:
             not_observed.append("the origin's region (no %s header)" % REGION_HEADER)
         elif region.strip().lower() != s.iterable_region:
-            other = REGIONS.get(region.strip().lower(), {}).get("origin", "an unknown origin")
+            other = ITERABLE_REGIONS.get(region.strip().lower(), {}).get("origin", "an unknown origin")
             problems.append(
                 "the answer came from the %s origin (%s: %s, %s), but iterable_region is %s: the distribution's "
                 "origin must be %s" % (region, REGION_HEADER, region, other, s.iterable_region, s.region["origin"])

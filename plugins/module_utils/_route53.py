@@ -31,7 +31,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
 import re
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import failure_result, new_caller
@@ -43,16 +42,21 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     error_code,
     normalize_domain,
     poll_until,
-    positive_number,
+)
+from ansible_collections.linktrack.https.plugins.module_utils._records import (  # noqa: F401 - RECORD_TYPES for the module
+    RECORD_TYPES,
+    answer_value,
+    normalize_value,
+    txt_encode,
+    validate_seconds,
+    validate_type,
 )
 
-RECORD_TYPES = ("CNAME", "A", "AAAA", "TXT")
 ALIAS_TYPES = ("A", "AAAA")
 # The hosted zone id of every CloudFront distribution's domain name.
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 DEFAULT_TTL = 300
 TTL_MAX = 2147483647
-TXT_CHUNK = 255
 CHANGE_COMMENT = "linktrack.https route53_records"
 
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
@@ -114,84 +118,9 @@ def _past(name, last_real, last_emulated):
 # --------------------------------------------------------------------------
 
 
-def _txt_strings(encoded):
-    """Parse a TXT value in Route 53's form (``"a" "b"``) into its strings."""
-    encoded = encoded.strip()
-    if not encoded.startswith('"'):
-        return (encoded,)
-    strings = []
-    i = 0
-    while i < len(encoded):
-        if encoded[i] != '"':
-            i += 1
-            continue
-        i += 1
-        current = []
-        while i < len(encoded) and encoded[i] != '"':
-            if encoded[i] == "\\" and i + 1 < len(encoded):
-                current.append(encoded[i + 1])
-                i += 2
-                continue
-            current.append(encoded[i])
-            i += 1
-        i += 1
-        strings.append("".join(current))
-    return tuple(strings)
-
-
-def _txt_encode(strings):
-    return " ".join('"%s"' % s.replace("\\", "\\\\").replace('"', '\\"') for s in strings)
-
-
-def txt_from_input(value):
-    """A TXT value as a person writes it -> its tuple of strings.
-
-    A value already in quotes (``"v=spf1" "-all"``) is taken as Route 53's
-    form; anything else is one logical string, cut into 255-character pieces.
-    """
-    if value.strip().startswith('"'):
-        return _txt_strings(value)
-    return tuple(value[i:i + TXT_CHUNK] for i in range(0, len(value), TXT_CHUNK)) or ("",)
-
-
-def normalize_value(rtype, value, field):
-    """One record value in the form used for comparing, or ``LinktrackError``."""
-    if not isinstance(value, str) or not value.strip() and rtype != "TXT":
-        raise LinktrackError("%s: the value must be a non-empty string, got %r." % (field, value), field=field)
-    if rtype == "CNAME":
-        return normalize_domain(value, field, allow_underscore=True)
-    if rtype == "A":
-        try:
-            return str(ipaddress.IPv4Address(value.strip()))
-        except ValueError:
-            raise LinktrackError("%s: %r is not an IPv4 address, which an A record needs." % (field, value), field=field)
-    if rtype == "AAAA":
-        try:
-            return str(ipaddress.IPv6Address(value.strip()))
-        except ValueError:
-            raise LinktrackError("%s: %r is not an IPv6 address, which an AAAA record needs." % (field, value), field=field)
-    if rtype == "TXT":
-        return txt_from_input(value)
-    return value
-
-
-def _current_value(rtype, value):
-    """A value as Route 53 returns it -> the form used for comparing."""
-    if rtype == "CNAME":
-        return value.rstrip(".").lower()
-    if rtype in ("A", "AAAA"):
-        try:
-            return str(ipaddress.ip_address(value.strip()))
-        except ValueError:
-            return value
-    if rtype == "TXT":
-        return _txt_strings(value)
-    return value
-
-
 def _display(rtype, value):
     if rtype == "TXT":
-        return _txt_encode(value)
+        return txt_encode(value)
     return value
 
 
@@ -279,7 +208,7 @@ class RecordSet:
                 bool(target.get("EvaluateTargetHealth")),
             )
         elif rtype in RECORD_TYPES:
-            values = [_current_value(rtype, r.get("Value", "")) for r in rrset.get("ResourceRecords") or []]
+            values = [answer_value(rtype, r.get("Value", "")) for r in rrset.get("ResourceRecords") or []]
         return cls(name, rtype, ttl=rrset.get("TTL"), values=values, alias=alias, raw=rrset)
 
 
@@ -336,13 +265,7 @@ def parse_record(record, index, state="present"):
         raise LinktrackError("%s must be a dictionary with name, type and value, values or alias, got %r."
                              % (_field(index), record), field=_field(index))
     name = normalize_domain(record.get("name"), _field(index, "name"), allow_wildcard=True, allow_underscore=True)
-    rtype = record.get("type")
-    if not isinstance(rtype, str) or rtype.strip().upper() not in RECORD_TYPES:
-        raise LinktrackError(
-            "%s: %r is not a supported record type; use one of %s." % (_field(index, "type"), rtype, ", ".join(RECORD_TYPES)),
-            field=_field(index, "type"),
-        )
-    rtype = rtype.strip().upper()
+    rtype = validate_type(record.get("type"), _field(index, "type"))
     value = record.get("value")
     values = record.get("values")
     alias = record.get("alias")
@@ -429,11 +352,9 @@ def parse_records(records, state="present"):
 def parse_types(values, field):
     result = []
     for value in values or []:
-        if not isinstance(value, str) or value.strip().upper() not in RECORD_TYPES:
-            raise LinktrackError("%s: %r is not a supported record type; use %s." % (field, value, ", ".join(RECORD_TYPES)),
-                                 field=field)
-        if value.strip().upper() not in result:
-            result.append(value.strip().upper())
+        rtype = validate_type(value, field)
+        if rtype not in result:
+            result.append(rtype)
     return result
 
 
@@ -474,7 +395,7 @@ class Request:
                         field=option,
                     )
         self.wait = bool(wait)
-        self.wait_timeout = positive_number(wait_timeout, "wait_timeout") if self.wait else wait_timeout
+        self.wait_timeout = validate_seconds(wait_timeout, "wait_timeout") if self.wait else wait_timeout
         self.allow_private_zone = bool(allow_private_zone)
 
     @property

@@ -75,6 +75,12 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     normalize_domain,
     poll_until,
 )
+from ansible_collections.linktrack.https.plugins.module_utils._records import (
+    format_serial,
+    parse_serial,
+    validate_port,
+    validate_seconds,
+)
 
 # Accepted values of min_tls_version, lowest first.
 MIN_TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
@@ -181,28 +187,6 @@ def validate_connect_host(value, field="connect_host"):
         raise LinktrackError(exc.message + " An IPv4 or IPv6 address is fine too.", field=field)
 
 
-def validate_port(value, field="port"):
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            value = int(str(value).strip())
-        except (TypeError, ValueError):
-            raise LinktrackError("%s must be a whole number from 1 to 65535, got %r." % (field, value), field=field)
-    if value < 1 or value > 65535:
-        raise LinktrackError("%s must be from 1 to 65535, got %d." % (field, value), field=field)
-    return value
-
-
-def validate_timeout(value, field="timeout", allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise LinktrackError("%s must be a number of seconds, got %r." % (field, value), field=field)
-    if value < 0 or (value == 0 and not allow_zero):
-        raise LinktrackError(
-            "%s must be a number of seconds %s, got %r." % (field, "of 0 or more" if allow_zero else "above 0", value),
-            field=field,
-        )
-    return value
-
-
 def validate_ca_path(value, field="ca_path"):
     """A readable PEM bundle file, or an OpenSSL hashed certificate directory."""
     if value is None:
@@ -248,29 +232,6 @@ def validate_min_days_valid(value, field="min_days_valid"):
 def format_hex(data):
     """Bytes as colon-separated upper-case hex pairs: ``0A:1B:...``."""
     return ":".join("%02X" % b for b in bytearray(data))
-
-
-def format_serial(number):
-    """A certificate serial number as colon-separated upper-case hex bytes."""
-    if number < 0:  # pragma: no cover - RFC 5280 serials are positive
-        return "-" + format_serial(-number)
-    length = max(1, (number.bit_length() + 7) // 8)
-    return format_hex(number.to_bytes(length, "big"))
-
-
-def parse_serial(value, field="expected_serial"):
-    """The integer of a hex serial as ACM shows it; colons, spaces, case and 0x do not matter."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    hint = "Give the serial in hex as ACM shows it, e.g. 0a:1b:2c:3d (colons optional, any case)."
-    if value is None or not isinstance(value, str) or not value.strip():
-        raise LinktrackError("%s is empty. %s" % (field, hint), field=field)
-    text = re.sub(r"[\s:]", "", value.strip().lower())
-    if text.startswith("0x"):
-        text = text[2:]
-    if not text or not _HEX_RE.match(text):
-        raise LinktrackError("%s: %r is not a hexadecimal serial number. %s" % (field, value, hint), field=field)
-    return int(text, 16)
 
 
 def parse_expected_certificate(value, field="expected_certificate"):
@@ -643,7 +604,7 @@ def probe_handshake(server_name, connect_host=None, port=443, ca_path=None, time
     connect_host = validate_connect_host(connect_host if connect_host is not None else server_name)
     port = validate_port(port)
     ca_path = validate_ca_path(ca_path)
-    timeout = validate_timeout(timeout)
+    timeout = validate_seconds(timeout, "timeout")
     _require_cryptography()
     return (prober or TlsProber()).probe(server_name, connect_host, port, ca_path=ca_path, timeout=timeout)
 
@@ -812,8 +773,8 @@ class TlsSniCheck:
         self.expected_serial = expected_serial
         if expected_serial is not None:
             parse_serial(expected_serial)
-        self.timeout = validate_timeout(timeout)
-        self.wait_timeout = validate_timeout(wait_timeout, field="wait_timeout", allow_zero=True)
+        self.timeout = validate_seconds(timeout, "timeout")
+        self.wait_timeout = validate_seconds(wait_timeout, "wait_timeout", allow_zero=True)
         _require_cryptography()
         self.prober = prober or TlsProber()
         self.clock = clock or Clock()

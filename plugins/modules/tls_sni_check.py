@@ -264,10 +264,10 @@ days_left:
   type: int
   sample: 301
 serial:
-  description: The serial number, colon-separated upper-case hex bytes.
+  description: The serial number, colon-separated lower-case hex bytes, the form in which ACM shows it.
   returned: when the handshake worked
   type: str
-  sample: "0A:3F:51:9C:2E:77:1B:D4:80:11:6E:5A:2C:93:04:B7"
+  sample: "0a:3f:51:9c:2e:77:1b:d4:80:11:6e:5a:2c:93:04:b7"
 sha256_fingerprint:
   description: SHA-256 of the DER certificate, colon-separated upper-case hex.
   returned: when the handshake worked

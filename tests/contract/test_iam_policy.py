@@ -136,7 +136,9 @@ def test_record_changes_are_limited_to_what_route53_records_sends():
     # ...RecordTypes; the types route53_records takes and the actions it sends (UPSERT, DELETE)
     with open(os.path.join(ROOT, "plugins", "module_utils", "_route53.py")) as f:
         code = f.read()
-    record_types = re.findall(r'"([A-Z]+)"', re.search(r"^RECORD_TYPES = \(([^)]*)\)", code, re.M).group(1))
+    with open(os.path.join(ROOT, "plugins", "module_utils", "_records.py")) as f:
+        model = f.read()
+    record_types = re.findall(r'"([A-Z]+)"', re.search(r"^RECORD_TYPES = \(([^)]*)\)", model, re.M).group(1))
     sent = set(re.findall(r'"Action": "([A-Z]+)"', code))
     st = [s for s in load_policy()["Statement"] if "route53:ChangeResourceRecordSets" in statement_actions(s)][0]
     cond = st["Condition"]["ForAllValues:StringEquals"]

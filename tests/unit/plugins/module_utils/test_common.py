@@ -19,7 +19,6 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     format_duration,
     normalize_domain,
     poll_until,
-    positive_number,
 )
 from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock, client_error
 
@@ -67,13 +66,6 @@ def test_normalize_domain_rejects_with_field_named(value, fragment):
 
 def test_normalize_domain_wildcard_when_allowed():
     assert normalize_domain("*.Example.com", "san", allow_wildcard=True) == "*.example.com"
-
-
-@pytest.mark.parametrize("value", [0, -1, None, True, "5"])
-def test_positive_number_rejects(value):
-    with pytest.raises(LinktrackError) as err:
-        positive_number(value, "wait_timeout")
-    assert err.value.field == "wait_timeout"
 
 
 def test_poll_until_grows_sleeps_and_returns_waited():

@@ -104,7 +104,7 @@ def test_good_certificate_passes_every_check(good, bundle):
     assert result["issuer"] == "CN=linktrack unit root intermediate"
     assert result["subject_alt_names"] == [NAME, "www.example.com"]
     assert result["sha256_fingerprint"].replace(":", "") == good.sha256
-    assert result["serial"].replace(":", "") == ("%X" % good.serial).rjust(len(result["serial"].replace(":", "")), "0")
+    assert result["serial"].replace(":", "") == ("%x" % good.serial).rjust(len(result["serial"].replace(":", "")), "0")
     assert result["not_after"] == good.cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert result["not_before"] == good.cert.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert result["days_left"] == 89  # issued an hour ago for 90 days
@@ -239,12 +239,12 @@ def test_expected_serial_mismatch(ca, bundle):
     leaf = ca.issue([NAME], serial=0x0A3F519C2E771BD480116E5A2C9304B7)
     with TlsServer(leaf) as server:
         result = probe_handshake(NAME, "127.0.0.1", server.port, ca_path=bundle)
-    assert result["serial"] == "0A:3F:51:9C:2E:77:1B:D4:80:11:6E:5A:2C:93:04:B7"
+    assert result["serial"] == "0a:3f:51:9c:2e:77:1b:d4:80:11:6e:5a:2c:93:04:b7"
     wrong = by_name(evaluate_handshake(result, NAME, "TLSv1.2", 14, expected_serial="0a:3f:51:9c:2e:77:1b:d4:80:11:6e:5a:2c:93:04:b8"))
     assert wrong["expected_serial"]["passed"] is False
     assert wrong["expected_serial"]["reason"] == (
-        "the served certificate has serial 0A:3F:51:9C:2E:77:1B:D4:80:11:6E:5A:2C:93:04:B7, "
-        "expected 0A:3F:51:9C:2E:77:1B:D4:80:11:6E:5A:2C:93:04:B8"
+        "the served certificate has serial 0a:3f:51:9c:2e:77:1b:d4:80:11:6e:5a:2c:93:04:b7, "
+        "expected 0a:3f:51:9c:2e:77:1b:d4:80:11:6e:5a:2c:93:04:b8"
     )
     # the ACM spelling (lower case, colons) and a bare one both match
     for spelling in ("0a:3f:51:9c:2e:77:1b:d4:80:11:6e:5a:2c:93:04:b7", "A3F519C2E771BD480116E5A2C9304B7"):

@@ -107,7 +107,7 @@ def test_parse_serial_rejects(text):
 
 @pytest.mark.parametrize(
     "number, text",
-    [(1, "01"), (0x80, "80"), (0x0A3F51, "0A:3F:51"), (0x1234567890ABCDEF, "12:34:56:78:90:AB:CD:EF")],
+    [(1, "01"), (0x80, "80"), (0x0A3F51, "0a:3f:51"), (0x1234567890ABCDEF, "12:34:56:78:90:ab:cd:ef")],
 )
 def test_format_serial(number, text):
     assert format_serial(number) == text
