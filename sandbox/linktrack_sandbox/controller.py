@@ -337,7 +337,7 @@ class Controller:
         f = self.files
         self._procs = {}
         self._record = {}
-        for stale in (f["ready"], f["overrides"]):
+        for stale in (f["ready"], f["overrides"], f["delegations"]):
             if os.path.exists(stale):
                 os.unlink(stale)
         write_json(f["config"], c)
@@ -464,8 +464,9 @@ class Controller:
             named = state["procs"]["named"]
             if not stop_process(named["pid"], named.get("start")):
                 raise SandboxError("named (pid %d) did not stop" % named["pid"])
-            if os.path.exists(self.files["overrides"]):
-                os.unlink(self.files["overrides"])
+            for stale in (self.files["overrides"], self.files["delegations"]):
+                if os.path.exists(stale):
+                    os.unlink(stale)
             self.config = c
             self._procs = {}
             self._record = dict(state["procs"])

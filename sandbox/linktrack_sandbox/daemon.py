@@ -48,7 +48,7 @@ def run(config_path):  # pylint: disable=too-many-locals
     # pylint: disable=import-outside-toplevel
     from werkzeug.serving import make_server
     from moto.server import MotoRequestHandler
-    from . import aws, edge, origin, r53dns, realism
+    from . import aws, edge, origin, parentdns, r53dns, realism
     from .ca import SandboxCA, patch_moto_acm
     from .catalog import Catalog
 
@@ -68,6 +68,7 @@ def run(config_path):  # pylint: disable=too-many-locals
         servers.extend((("origin-usdc", usdc), ("origin-edc", edc)))
         udp, tcp = r53dns.build(config, catalog)
         servers.extend((("r53dns-udp", udp), ("r53dns-tcp", tcp)))
+        servers.extend(parentdns.build(config, files["delegations"]))
     except OSError as exc:
         _LOG.error("cannot listen: %s (another program holds one of the sandbox ports?)", exc)
         for _name, server in servers:

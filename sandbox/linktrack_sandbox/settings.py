@@ -36,9 +36,11 @@ PORTS = (
     ("origin_edc", "SANDBOX_ORIGIN_EDC_PORT", 82, "origin stand-in links.eu.iterable.com"),
     ("bind", "SANDBOX_DNS_PORT", 353, "BIND 9 named (TCP and UDP)"),
     ("r53dns", "SANDBOX_R53_DNS_PORT", 354, "Route 53 DNS stand-in (TCP and UDP)"),
+    ("parent_dns", "SANDBOX_PARENT_DNS_PORT", 355, "parent zone stand-in delegating to BIND (TCP and UDP)"),
+    ("r53_parent_dns", "SANDBOX_R53_PARENT_DNS_PORT", 356, "parent zone stand-in delegating to Route 53 (TCP and UDP)"),
     ("edge_https", "SANDBOX_EDGE_HTTPS_PORT", 443, "CloudFront edge stand-in, HTTPS"),
 )
-UDP_PORTS = ("bind", "r53dns")
+UDP_PORTS = ("bind", "r53dns", "parent_dns", "r53_parent_dns")
 
 # The env file's variables, in the order they are written.
 ENV_NAMES = (
@@ -51,6 +53,7 @@ ENV_NAMES = (
     "SANDBOX_EDGE_HOST", "SANDBOX_EDGE_HTTPS_PORT", "SANDBOX_EDGE_HTTP_PORT",
     "SANDBOX_ORIGIN_USDC_URL", "SANDBOX_ORIGIN_EDC_URL",
     "SANDBOX_CA_BUNDLE", "SANDBOX_AWS_STATS_URL", "SANDBOX_STATE_DIR",
+    "SANDBOX_PARENT_DNS_SERVER", "SANDBOX_PARENT_DNS_PORT", "SANDBOX_R53_PARENT_DNS_SERVER", "SANDBOX_R53_PARENT_DNS_PORT",
 )
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -137,6 +140,7 @@ def paths(state_dir):
         "named_conf": os.path.join(bind_dir, "named.conf"),
         "tsig_key": os.path.join(bind_dir, "tsig.key"),
         "overrides": os.path.join(state_dir, "origin-overrides.json"),
+        "delegations": os.path.join(state_dir, "parent-delegations.json"),
     }
 
 
@@ -171,5 +175,10 @@ def env_values(config, tsig_secret):
         "SANDBOX_CA_BUNDLE": paths(config["state_dir"])["ca_cert"],
         "SANDBOX_AWS_STATS_URL": aws + "/_sandbox/stats",
         "SANDBOX_STATE_DIR": config["state_dir"],
+        # the zone's parent (parentdns.py): delegating to BIND, and to the Route 53 hosted zone
+        "SANDBOX_PARENT_DNS_SERVER": host,
+        "SANDBOX_PARENT_DNS_PORT": str(ports["parent_dns"]),
+        "SANDBOX_R53_PARENT_DNS_SERVER": host,
+        "SANDBOX_R53_PARENT_DNS_PORT": str(ports["r53_parent_dns"]),
     }
     return dict((name, values[name]) for name in ENV_NAMES)
