@@ -232,7 +232,7 @@ def _render(value, **variables):
     play_vars = dict(_job_template_plays()[1][0]["vars"], **variables)
     env = jinja2.Environment()
     env.filters["unique"] = lambda seq: list(dict.fromkeys(seq))
-    for _ in range(3):  # defaults refer to each other
+    for _round in range(3):  # defaults refer to each other
         play_vars = dict((k, env.from_string(v).render(**play_vars) if isinstance(v, str) else v)
                          for k, v in play_vars.items())
     return env.from_string(value).render(**play_vars) if isinstance(value, str) else value

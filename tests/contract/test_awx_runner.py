@@ -249,7 +249,7 @@ def test_survey_jobs_through_ansible_runner(tmp_path, project, credential, sandb
 
 
 def test_one_slice_of_the_fleet_through_ansible_runner(tmp_path, project, credential, sandbox_vars, sandbox_env,
-                                                        fleet_inventory):
+                                                       fleet_inventory):
     """Slice 1 of the fleet job template (job_slice_count 4) over the project's
     fleet inventory: its domains are set up, the fleet's other domains are not."""
     fleet = fleet_inventory["tracking_domains"]["hosts"]
