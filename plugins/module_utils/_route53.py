@@ -82,18 +82,12 @@ def route53_order(name):
     """Sort key of ListHostedZonesByName / ListResourceRecordSets on Route 53.
 
     Route 53 compares the labels reversed, as a string with a trailing dot
-    (``com.example.links.``).
+    (``com.example.links.``): Route 53 API Reference, ListResourceRecordSets,
+    "Sort order" ("Note the trailing dot, which can change the sort order when
+    the record name contains characters that appear before ."); ListHostedZonesByName
+    sorts zone names the same way (its API Reference page, com.example.www.).
     """
     return ".".join(reversed(name.split("."))) + "."
-
-
-def emulator_order(name):
-    """Sort key of the emulator (moto): reversed labels without the trailing dot.
-
-    It differs from Route 53's only for names with characters that sort
-    before the dot, such as ``-``; paging stops only past both orders.
-    """
-    return ".".join(reversed(name.split(".")))
 
 
 def common_ancestor(names):
@@ -106,11 +100,6 @@ def common_ancestor(names):
         else:
             break
     return ".".join(reversed(common))
-
-
-def _past(name, last_real, last_emulated):
-    """True when ``name`` sorts after both keys, whichever order the server uses."""
-    return route53_order(name) > last_real and emulator_order(name) > last_emulated
 
 
 # --------------------------------------------------------------------------
@@ -506,10 +495,10 @@ class Route53Records:
 
     # ---- zone ------------------------------------------------------------
 
-    def _zones_by_name(self, start, stop_key=None, stop_emulated=None, exact=False):
+    def _zones_by_name(self, start, stop_key=None, exact=False):
         """Public zones from ``ListHostedZonesByName`` starting at ``start``.
 
-        Without ``exact``, pages on until the zones sort after the stop keys.
+        Without ``exact``, pages on until the zones sort after ``stop_key``.
         Returns a list of ``(name, id)``.
         """
         zones = []
@@ -522,7 +511,7 @@ class Route53Records:
                 if exact and name != start:
                     past = True
                     break
-                if not exact and _past(name, stop_key, stop_emulated):
+                if not exact and route53_order(name) > stop_key:
                     past = True
                     break
                 if (zone.get("Config") or {}).get("PrivateZone"):
@@ -623,8 +612,7 @@ class Route53Records:
                     field=rec.field + ".name",
                 )
         stop_key = max(route53_order(n) for n in names)
-        stop_emulated = max(emulator_order(n) for n in names)
-        zones = self._zones_by_name(base, stop_key, stop_emulated)
+        zones = self._zones_by_name(base, stop_key)
         chosen = None
         for rec, name in zip(request.records, names):
             matching = [z for z in zones if is_within(name, z[0])]
@@ -661,7 +649,6 @@ class Route53Records:
         if not is_within(start, zone):
             start = zone
         stop_key = max(route53_order(n) for n in names)
-        stop_emulated = max(emulator_order(n) for n in names)
         found = []
         kwargs = {"HostedZoneId": zone_id, "StartRecordName": start, "MaxItems": self.RECORD_PAGE}
         while True:
@@ -669,7 +656,7 @@ class Route53Records:
             past = False
             for rrset in page.get("ResourceRecordSets") or []:
                 name = api_name(rrset.get("Name"))
-                if _past(name, stop_key, stop_emulated):
+                if route53_order(name) > stop_key:
                     past = True
                     break
                 if name in wanted:

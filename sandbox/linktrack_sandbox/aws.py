@@ -265,6 +265,29 @@ def serialize_token_creates():
             setattr(cls, name, _locked(method))
 
 
+def route53_listing_order():
+    """Make moto list record sets in Route 53's order: reversed labels *with* the trailing dot.
+
+    Route 53 API Reference, ListResourceRecordSets, "Sort order": results are
+    sorted "by DNS name with the labels reversed, for example: com.example.www.
+    Note the trailing dot, which can change the sort order when the record name
+    contains characters that appear before . (decimal 46)", such as ``-``.
+    moto 5.2 sorts and starts pages (StartRecordName) on the reversed name
+    without the dot, so ``links-a.example.com`` came before
+    ``links.example.com``; the collection pages in Route 53's order only. moto
+    already sorts hosted zones with the dot (ListHostedZonesByName).
+    """
+    # pylint: disable=import-outside-toplevel
+    from moto.route53 import models
+    if getattr(models.reverse_domain_name, "sandbox_route53_order", False):
+        return
+
+    def reverse_domain_name(domain_name):
+        return ".".join(reversed(domain_name.rstrip(".").split("."))) + "."
+    reverse_domain_name.sandbox_route53_order = True
+    models.reverse_domain_name = reverse_domain_name
+
+
 def _locked(method):
     lock = threading.Lock()
 
@@ -322,6 +345,7 @@ def build(config, generation):
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     serialize_token_creates()
+    route53_listing_order()
     moto_app = DomainDispatcherApplication(create_backend_app)
 
     def reset():

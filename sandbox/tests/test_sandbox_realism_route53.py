@@ -228,3 +228,23 @@ def test_batch_rules_weighted_cnames_and_escaped_names():
         {"Action": "DELETE", "ResourceRecordSet": _set("a.example.com.", "TXT", '"x"')},
         {"Action": "CREATE", "ResourceRecordSet": _set("example.com.", "CNAME", "a.example.net")}])
     assert len(errors) == 2  # every refusal of a batch in one answer
+
+
+# --- listing order: reversed labels with the trailing dot ------------------------------------------
+
+
+def test_record_sets_list_in_route53_order_with_the_trailing_dot(r53):
+    # Route 53 API Reference, ListResourceRecordSets, "Sort order": com.example.www. -- the trailing dot
+    # puts p<id>-a (the "-" is decimal 45) before p<id> (".", decimal 46); moto alone sorted without the dot
+    plain = _name("p")
+    dashed = plain.replace(".example.com.", "-a.example.com.")
+    _change(r53, ("CREATE", _set(plain, "TXT", '"plain"')), ("CREATE", _set(dashed, "TXT", '"dashed"')))
+    try:
+        listed = r53["client"].list_resource_record_sets(HostedZoneId=r53["zone_id"], StartRecordName=dashed,
+                                                         MaxItems="2")["ResourceRecordSets"]
+        assert [r["Name"] for r in listed] == [dashed, plain]
+        after = r53["client"].list_resource_record_sets(HostedZoneId=r53["zone_id"], StartRecordName=plain,
+                                                        MaxItems="5")["ResourceRecordSets"]
+        assert after[0]["Name"] == plain and dashed not in [r["Name"] for r in after]
+    finally:
+        _change(r53, ("DELETE", _set(plain, "TXT", '"plain"')), ("DELETE", _set(dashed, "TXT", '"dashed"')))
