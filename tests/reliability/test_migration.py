@@ -1,0 +1,247 @@
+# -*- coding: utf-8 -*-
+# Copyright: linktrack.https contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Zero broken clicks: a live HTTP tracking domain migrated to HTTPS with the click prober watching.
+
+Every scenario starts from what most users have: the tracking domain is a CNAME
+to links.iterable.com, plain HTTP. The click prober (sandbox/linktrack_sandbox/prober.py)
+clicks an http:// and an https:// tracking link every 100 ms from before the
+first run until after the last, while the real playbooks run against the sandbox.
+
+The bar, for every scenario:
+- 0 failed http:// clicks from start to end;
+- 0 failed https:// clicks from the cutover on (the prober's first DNS answer that
+  points at the edge), up to a revert back to plain HTTP if the scenario has one;
+- every redirect lands on the link's own target (a failed click otherwise).
+
+The figures of every scenario are written to $MIGRATION_FIGURES
+(default tests/output/migration-figures.md); docs/migration.md holds a copy.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import kill_trials  # noqa: E402  pylint: disable=wrong-import-position
+import relhelpers  # noqa: E402  pylint: disable=wrong-import-position
+from linktrack_sandbox import prober as click_prober  # noqa: E402  pylint: disable=wrong-import-position
+
+TEARDOWN = os.path.join(relhelpers.ROOT, "playbooks", "teardown_link_domain.yml")
+FIGURES_FILE = os.environ.get("MIGRATION_FIGURES") or os.path.join(relhelpers.ROOT, "tests", "output", "migration-figures.md")
+RUN_ID = uuid.uuid4().hex[:5]
+RESULTS = []
+PROVIDERS = {
+    "route53-cname": {"link_domain_dns_provider": "route53", "link_domain_dns_record_type": "cname"},
+    "route53-alias": {"link_domain_dns_provider": "route53", "link_domain_dns_record_type": "alias"},
+    "rfc2136": {"link_domain_dns_provider": "rfc2136", "link_domain_dns_record_type": "cname"},
+}
+# The prober's bounds: longer than any scenario here takes, so it only stops on its own if a run hangs.
+PROBER_MAX_SECONDS = 600
+PROBER_MAX_CLICKS = 6000
+
+
+def http_cname(sandbox, domain, provider, origin="links.iterable.com", ttl=300):
+    """Make ``domain`` what it is before the migration: a CNAME to Iterable's origin (plain HTTP)."""
+    if provider == "route53":
+        sandbox.client("route53").change_resource_record_sets(
+            HostedZoneId=sandbox["SANDBOX_R53_ZONE_ID"],
+            ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+                "Name": domain, "Type": "CNAME", "TTL": ttl, "ResourceRecords": [{"Value": origin}]}}]})
+        deadline = time.time() + 30
+        while sandbox.r53_query(domain, "CNAME") != [origin + "."]:
+            assert time.time() < deadline, "the Route 53 stand-in does not answer the CNAME of %s" % domain
+            time.sleep(0.1)
+        return
+    import dns.query
+    import dns.tsigkeyring
+    import dns.update
+
+    keyring = dns.tsigkeyring.from_text({sandbox["SANDBOX_TSIG_KEY_NAME"]: sandbox["SANDBOX_TSIG_SECRET"]})
+    update = dns.update.Update(sandbox.zone, keyring=keyring, keyname=sandbox["SANDBOX_TSIG_KEY_NAME"],
+                               keyalgorithm=sandbox["SANDBOX_TSIG_ALGORITHM"])
+    update.replace(domain + ".", ttl, "CNAME", origin + ".")
+    response = dns.query.tcp(update, sandbox["SANDBOX_DNS_SERVER"], port=int(sandbox["SANDBOX_DNS_PORT"]), timeout=10)
+    assert response.rcode() == 0, response
+    assert sandbox.bind_query(domain, "CNAME") == [origin + "."]
+
+
+def run_playbook(sandbox, workdir, tag, inventory, playbook=relhelpers.PLAYBOOK, extra=(), kill_when=None, timeout=600):
+    """ansible-playbook with the step-event callback; SIGKILL of its process group once ``kill_when(events)`` is true."""
+    events_file = os.path.join(workdir, tag + ".events")
+    log_file = os.path.join(workdir, tag + ".log")
+    env = relhelpers.ansible_env({
+        "SANDBOX_ENV_FILE": sandbox.env_file,
+        "ANSIBLE_CALLBACK_PLUGINS": os.path.join(HERE, "callback_plugins"),
+        "ANSIBLE_CALLBACKS_ENABLED": "linktrack_events",
+        "LINKTRACK_EVENTS_FILE": events_file,
+    })
+    cmd = [os.path.join(relhelpers.VENV_BIN, "ansible-playbook"), "-i", inventory] + relhelpers.sandbox_var_args() + list(extra) + [playbook]
+    started = time.time()
+    killed_at = None
+    with open(log_file, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=relhelpers.ROOT, start_new_session=True)
+        while proc.poll() is None:
+            if time.time() - started > timeout:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise AssertionError("%s ran longer than %d s; see %s" % (tag, timeout, log_file))
+            if kill_when is not None and kill_when(kill_trials.annotate(kill_trials.read_events(events_file))):
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed_at = time.time()
+                proc.wait()
+                break
+            time.sleep(0.01)
+    events = kill_trials.annotate(kill_trials.read_events(events_file))
+    return {"tag": tag, "rc": proc.returncode, "killed_at": killed_at, "events": events, "log": log_file,
+            "seconds": round(time.time() - started, 1)}
+
+
+def _tail(path, lines=40):
+    with open(path) as handle:
+        return "".join(handle.readlines()[-lines:])
+
+
+def figures_line(name, summary, runs):
+    http, https = summary["http"], summary["https"]
+    return ("| %s | %d | %d | %s | %d | %d | %d | %s | %s | %s |" % (
+        name, http["clicks"], http["failed"], http["longest_gap_s"], https["clicks"], https["counted"], https["failed"],
+        https["longest_gap_s"], http["wrong_target"] + https["wrong_target"],
+        "; ".join("%s %s %.0f s%s" % (r["tag"].split("-")[0], "killed" if r["killed_at"] else "rc=%s" % r["rc"], r["seconds"],
+                                       "" if not r.get("note") else " (%s)" % r["note"]) for r in runs)))
+
+
+def write_figures():
+    os.makedirs(os.path.dirname(FIGURES_FILE), exist_ok=True)
+    header = [
+        "| scenario | http clicks | http failed | http longest gap (s) | https clicks | https counted (cutover on) "
+        "| https failed | https longest gap (s) | wrong targets | runs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    with open(FIGURES_FILE, "w") as handle:
+        handle.write("\n".join(header + [line for _name, line, _s in RESULTS]) + "\n")
+        handle.write("\n<!-- %s -->\n" % json.dumps({name: {k: s[k] for k in ("seconds",)} for name, _l, s in RESULTS}))
+
+
+def check_bar(name, probe, runs, expect_revert=False):
+    """Fail on any broken click (the bar); record the figures either way."""
+    summary = probe.summary()
+    RESULTS.append((name, figures_line(name, summary, runs), summary))
+    write_figures()
+    details = json.dumps({k: summary[k] for k in ("cutover_at", "revert_at", "marks")}, default=str)
+    assert summary["cutover_at"] is not None, "%s: the prober never saw the name point at the edge: %s" % (name, details)
+    if expect_revert:
+        assert summary["revert_at"] is not None, "%s: the prober never saw the name point back at the origin: %s" % (name, details)
+    assert summary["http"]["clicks"] >= 20 and summary["https"]["counted"] >= 5, summary
+    assert summary["http"]["failed"] == 0, "%s: failed http:// clicks: %s" % (name, json.dumps(summary["http"]["failures"], default=str))
+    assert summary["https"]["failed"] == 0, "%s: failed https:// clicks from the cutover on: %s" % (
+        name, json.dumps(summary["https"]["failures"], default=str))
+    assert summary["http"]["wrong_target"] == summary["https"]["wrong_target"] == 0
+    # every click of the window landed on its own target; the https ones at the edge carried the ACM certificate
+    assert len(summary["https"]["certificates"]) >= 1
+    return summary
+
+
+def scenario(sandbox, tmp_path, name, provider_key, kill=None, teardown=False):
+    provider = dict(PROVIDERS[provider_key], link_domain_iterable_region="usdc")
+    domain = "mig-%s-%s.example.com" % (RUN_ID, name)
+    workdir = str(tmp_path)
+    http_cname(sandbox, domain, provider["link_domain_dns_provider"])
+    inventory = kill_trials.write_inventory(workdir, domain, provider)
+    probe = click_prober.from_env(sandbox.env, domain, provider["link_domain_dns_provider"],
+                                  max_seconds=PROBER_MAX_SECONDS, max_clicks=PROBER_MAX_CLICKS)
+    runs = []
+    with probe:
+        time.sleep(1.0)  # clicks on the plain HTTP setup first
+        if kill:
+            run = run_playbook(sandbox, workdir, "killed-" + name, inventory, kill_when=kill(probe))
+            assert run["killed_at"] is not None, "%s: the run ended (rc=%s) before the kill point; see %s" % (
+                name, run["rc"], run["log"])
+            probe.mark("run killed", run["killed_at"])
+            run["note"] = "killed in %s" % (run["events"][-1]["step"] if run["events"] else "start")
+            runs.append(run)
+            time.sleep(1.0)  # clicks while nothing runs
+        run = run_playbook(sandbox, workdir, "setup-" + name, inventory)
+        runs.append(run)
+        assert run["rc"] == 0, "%s: setup failed:\n%s" % (name, _tail(run["log"]))
+        tls = kill_trials.tls_passed_at([e for r in runs for e in r["events"]])
+        if tls is not None:
+            probe.mark("TLS check passed", tls)
+        time.sleep(1.0)  # clicks on the HTTPS setup
+        if teardown:
+            run = run_playbook(sandbox, workdir, "teardown-" + name, inventory, playbook=TEARDOWN,
+                               extra=["-e", "link_domain_teardown_confirm=" + domain, "-e", "link_domain_teardown_dns=revert"])
+            runs.append(run)
+            assert run["rc"] == 0, "%s: teardown failed:\n%s" % (name, _tail(run["log"]))
+            time.sleep(1.0)  # clicks on the plain HTTP setup again
+    summary = check_bar(name, probe, runs, expect_revert=teardown)
+    tls = kill_trials.tls_passed_at([e for r in runs for e in r["events"]])
+    assert tls is not None and summary["cutover_at"] >= tls, "%s: the name pointed at the edge before the TLS check passed" % name
+    return summary
+
+
+def kill_before_cutover(_probe):
+    """Kill as soon as step 5 (the DNS cutover) starts: the TLS check passed, the record is not changed yet."""
+    return lambda events: any(e["ev"] == "start" and e["step"] == "dns" for e in events)
+
+
+def kill_after_cutover(probe):
+    """Kill the moment the prober first sees the name point at the distribution."""
+    return lambda _events: probe.cutover_at is not None
+
+
+@pytest.fixture(scope="module")
+def migration_sandbox(fresh_emulator):
+    return fresh_emulator
+
+
+def test_prober_reports_broken_clicks(migration_sandbox):
+    """The prober can fail: a CNAME to a distribution name nobody has, and https:// on plain HTTP, are failed clicks."""
+    sandbox = migration_sandbox
+    domain = "mig-%s-broken.example.com" % RUN_ID
+    http_cname(sandbox, domain, "route53", origin="d1nothere00000.cloudfront.net")
+    with click_prober.from_env(sandbox.env, domain, "route53", max_seconds=1.0) as probe:
+        time.sleep(1.5)
+    summary = probe.summary(https_from=0)
+    assert summary["http"]["clicks"] >= 5 and summary["http"]["failed"] == summary["http"]["clicks"]
+    assert "NXDOMAIN" in summary["http"]["failures"][0]["error"]
+    assert not probe.running(), "the prober did not stop by itself after max_seconds"
+
+    http_cname(sandbox, domain, "route53")
+    with click_prober.from_env(sandbox.env, domain, "route53", max_clicks=3) as probe:
+        time.sleep(1.0)
+    summary = probe.summary(https_from=0)
+    assert summary["http"]["clicks"] == 3 and summary["http"]["failed"] == 0 and summary["http"]["to_origin"] == 3
+    assert summary["https"]["failed"] == 3 and "no certificate" in summary["https"]["failures"][0]["error"]
+    assert summary["cutover_at"] is None
+
+
+@pytest.mark.parametrize("provider_key", ["route53-cname", "route53-alias", "rfc2136"])
+def test_migration_keeps_every_click(migration_sandbox, tmp_path, provider_key):
+    scenario(migration_sandbox, tmp_path, provider_key, provider_key)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_run_killed_at_the_cutover_and_rerun_keeps_every_click(migration_sandbox, tmp_path, when):
+    kill = kill_before_cutover if when == "before" else kill_after_cutover
+    scenario(migration_sandbox, tmp_path, "kill-%s-cutover" % when, "route53-alias", kill=kill)
+
+
+def test_teardown_revert_keeps_every_http_click(migration_sandbox, tmp_path):
+    summary = scenario(migration_sandbox, tmp_path, "revert", "route53-cname", teardown=True)
+    # after the revert the name is plain HTTP again: https:// clicks fail there, as they did before the migration
+    assert summary["revert_at"] > summary["cutover_at"]
