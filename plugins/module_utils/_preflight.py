@@ -351,7 +351,16 @@ class Preflight:
                                      % (zone, answer.get("reason") or answer["status"]), field="servers")
             own = sorted(set(_norm(v) for v in answer["values"]))
         result["zone_name_servers"] = own
-        parent_servers = self._servers("parent_servers") or self.dns.find_servers(parent, self.p.get("port") or 53)
+        parent_servers = self._servers("parent_servers")
+        if not parent_servers:
+            try:
+                parent_servers = self.dns.find_servers(parent, self.p.get("port") or 53)
+            except LinktrackError as exc:
+                # no resolver that knows the parent (an offline test machine): say so, do not guess
+                self.notes.append("Delegation of %s not checked: the name servers of the parent zone %s were not "
+                                  "found (%s). Give parent_servers (link_domain_preflight_parent_servers)."
+                                  % (zone, parent, exc.message))
+                return result, None
         result["parent_servers"] = [s.label for s in parent_servers]
         answer = self.dns.ask(zone, "NS", parent_servers)
         if answer["status"] == "referral" or (answer["status"] == "answer"):
@@ -564,6 +573,9 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         return {"failed": True, "changed": False, "aws_requests": caller.calls,
                 "msg": "candidate_distributions: reading the distribution failed: %s" % exc}
     result["aws_requests"] = caller.calls
+    if progress is not None:
+        for line in result["messages"]:
+            progress("%s: %s" % (result["name"], line))
     if result["problems"]:
         result["failed"] = True
         result["msg"] = "DNS preflight for %s refused, nothing was changed: %s" % (

@@ -374,3 +374,14 @@ def test_wire_answer_without_aa_is_not_trusted():
     rr = dns.rrset.from_text("links.example.com.", 120, "IN", "CNAME", "links.iterable.com.")
     result = WireDns._interpret(qname, "CNAME", _response(qname, "CNAME", aa=False, answer_rrsets=[rr]), "z")
     assert result["status"] == "error"
+
+
+def test_a_parent_that_cannot_be_found_is_a_note():
+    class NoParent(FakeDns):
+        def find_servers(self, name, port=53):
+            raise LinktrackError("servers: found no NS records for com", field="servers")
+
+    result = run(NoParent(), parent_servers=[])
+    assert result["passed"] is True
+    assert result["delegation"]["matched"] is None
+    assert any("Delegation of example.com not checked" in line for line in result["messages"])
