@@ -69,19 +69,11 @@ import datetime
 import hashlib
 import re
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    _AWS_ERRORS = (BotoCoreError, ClientError)
-except ImportError:  # pragma: no cover - the module reports the missing library
-    _AWS_ERRORS = ()
-
 from ansible_collections.linktrack.https.plugins.module_utils._aws import (
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
     check_region,
     clean_tags,
-    failure_result,
     new_caller,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
@@ -92,6 +84,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     error_code,
     normalize_domain,
     poll_until,
+    result_from_exception,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._records import format_serial, validate_seconds
 
@@ -1096,8 +1089,8 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         manager = AcmCertificateManager(client_factory("acm"), caller, check_mode=check_mode, progress=tracker,
                                         cloudfront=lambda: client_factory("cloudfront"))
         result = manager.run(spec)
-    except (LinktrackError,) + _AWS_ERRORS as exc:
-        return failure_result(exc, {"retries": caller.retries, "aws_requests": caller.calls,
+    except Exception as exc:  # noqa: BLE001 - one failed result for every error (result_from_exception)
+        return result_from_exception(exc, {"retries": caller.retries, "aws_requests": caller.calls,
                                     "wait_history": list(tracker.history)}, caller)
     diff_data = result.pop("diff")
     if diff:

@@ -20,7 +20,6 @@ __metaclass__ = type
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
     AwsCaller,
     LinktrackError,
-    error_code,
 )
 
 # CloudFront only takes ACM certificates from us-east-1; its own API is global
@@ -81,11 +80,6 @@ def check_region(params, what):
     return CLOUDFRONT_REGION
 
 
-def require_us_east_1(module, what):
-    """``check_region`` for a module object (its ``params``)."""
-    return check_region(module.params, what)
-
-
 def client_config():
     """The botocore ``Config`` of every client the collection builds.
 
@@ -112,38 +106,3 @@ def aws_client(module, service):
 def new_caller(module=None):
     """The ``AwsCaller`` a module uses for every call."""
     return AwsCaller()
-
-
-def failure_result(exc, result=None, caller=None):
-    """The failed result for an exception raised by module_utils code.
-
-    ``LinktrackError``: its message, ``field`` and ``details``; an AWS error: its
-    code in the message and in ``error_code``; anything else: its type and
-    text. When ``caller`` (the module's ``AwsCaller``) gave up retrying the
-    error, the message ends with how many tries in how long. ``result`` holds
-    the keys to return beside them (``retries``...). The dict carries
-    ``failed: true`` and ``msg``, as ``fail_json`` would make them.
-    """
-    result = dict(result or {})
-    if isinstance(exc, LinktrackError):
-        if exc.field:
-            result.setdefault("field", exc.field)
-        result.update(exc.details)
-        msg = exc.message
-    else:
-        code = error_code(exc)
-        if code:
-            msg = "AWS answered %s: %s" % (code, exc)
-            result["error_code"] = code
-        else:
-            msg = "%s: %s" % (type(exc).__name__, exc)
-        note = caller.give_up_note(exc) if caller else ""
-        if note:
-            msg = msg.rstrip(". ") + note
-    result.update(failed=True, msg=msg)
-    return result
-
-
-def fail_from_exception(module, exc, result=None):
-    """Turn an exception raised by module_utils into the module's one ``fail_json``."""
-    module.fail_json(**failure_result(exc, result))

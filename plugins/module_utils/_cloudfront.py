@@ -36,6 +36,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     error_code,
     normalize_domain,
     poll_until,
+    result_from_exception,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._records import (
     ITERABLE_REGIONS,
@@ -48,7 +49,6 @@ from ansible_collections.linktrack.https.plugins.module_utils._aws import (
     MANAGED_TAG_VALUE,
     check_region,
     clean_tags,
-    failure_result,
     new_caller,
 )
 
@@ -1241,10 +1241,10 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         tracker.subject = spec.domain_name
         distribution = LinkDistribution(client_factory("cloudfront"), caller, progress=tracker)
         result = distribution.run(spec, check_mode=check_mode)
-    except Exception as exc:  # noqa: BLE001 - one failed result for every error
+    except Exception as exc:  # noqa: BLE001 - one failed result for every error (result_from_exception)
         result = dict(changed=False, retries=caller.retries, aws_requests=caller.calls, wait_history=tracker.history)
         result.update(distribution.written if distribution else {})
-        return failure_result(exc, result, caller)
+        return result_from_exception(exc, result, caller)
     diff_data = result.pop("diff")
     result.update(retries=caller.retries, aws_requests=caller.calls, wait_history=tracker.history)
     if diff:

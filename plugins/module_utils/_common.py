@@ -66,11 +66,44 @@ class LinktrackError(Exception):
         return self.message
 
     def as_result(self):
-        """The failed result of a module that changes nothing: ``details``, then
-        ``failed``, ``msg``, ``field`` and ``changed: false``."""
-        result = dict(self.details)
-        result.update(failed=True, msg=self.message, field=self.field, changed=False)
-        return result
+        """``result_from_exception(self)``: the failed result of a module that changed nothing."""
+        return result_from_exception(self)
+
+
+def result_from_exception(exc, result=None, caller=None):
+    """The one failed result of every module for an exception, whatever raised it.
+
+    The catch policy of every ``run_module`` (and of the action plugins that
+    run them in the worker): catch ``Exception``, return this, never a
+    traceback. ``result`` holds the keys to return beside the failure
+    (``retries``, ``wait_history``, what was written before the error...).
+    ``LinktrackError``: its message, ``field`` and ``details``. An AWS error
+    (botocore ``ClientError``): its code in the message and in ``error_code``.
+    Anything else: its type and text. When ``caller`` (the module's
+    ``AwsCaller``) gave up retrying the error, the message ends with how many
+    tries in how long. The dict carries ``failed: true``, ``msg``, ``field``
+    (``None`` when no option is to blame) and ``changed`` (false unless
+    ``result`` says something was written), as ``fail_json`` would make them.
+    """
+    result = dict(result or {})
+    field = None
+    if isinstance(exc, LinktrackError):
+        result.update(exc.details)
+        field = exc.field
+        msg = exc.message
+    else:
+        code = error_code(exc)
+        if code:
+            msg = "AWS answered %s: %s" % (code, exc)
+            result["error_code"] = code
+        else:
+            msg = "%s: %s" % (type(exc).__name__, exc)
+        note = caller.give_up_note(exc) if caller else ""
+        if note:
+            msg = msg.rstrip(". ") + note
+    result.setdefault("changed", False)
+    result.update(failed=True, msg=msg, field=field)
+    return result
 
 
 # --------------------------------------------------------------------------

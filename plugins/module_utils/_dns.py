@@ -80,6 +80,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Progress,
     normalize_domain,
     poll_until,
+    result_from_exception,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._records import (  # noqa: F401 - RECORD_TYPES for the module
     RECORD_TYPES,
@@ -547,10 +548,8 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         checker = DnsChecker(timeout=p["query_timeout"])
         result = checker.wait(p["name"], p["type"], p["values"], servers=servers, port=p["port"], timeout=p["timeout"],
                               mode=p["mode"], state=p["state"], match=p["match"], progress=tracker)
-    except LinktrackError as exc:
-        failed = exc.as_result()
-        failed["wait_history"] = list(tracker.history)
-        return failed
+    except Exception as exc:  # noqa: BLE001 - one failed result for every error (result_from_exception)
+        return result_from_exception(exc, {"wait_history": list(tracker.history)})
     result = dict(result)
     result["changed"] = False
     result["wait_history"] = list(tracker.history)
@@ -687,8 +686,8 @@ def run_key_check_module(params, check_mode=False, diff=False, client_factory=No
         checker = TsigKeyChecker(timeout=timeout)
         result = checker.check(p["server"], p["zone"], p["key_name"], p["key_algorithm"], p["key_secret"],
                                port=p["port"])
-    except LinktrackError as exc:
-        return exc.as_result()
+    except Exception as exc:  # noqa: BLE001 - one failed result for every error (result_from_exception)
+        return result_from_exception(exc)
     result = dict(result)
     result["changed"] = False
     return result

@@ -42,6 +42,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Progress,
     normalize_domain,
     poll_until,
+    result_from_exception,
 )
 from ansible_collections.linktrack.https.plugins.module_utils import _dns, _tls
 from ansible_collections.linktrack.https.plugins.module_utils._records import (
@@ -967,9 +968,9 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     """
     try:
         settings = Settings.from_params(params)
-    except LinktrackError as exc:
-        return exc.as_result()
-    result = verify(settings, progress=progress)
+        result = verify(settings, progress=progress)
+    except Exception as exc:  # noqa: BLE001 - one failed result for every error (result_from_exception)
+        return result_from_exception(exc)
     for line in result.pop("warnings"):
         if warn is not None:
             warn(line)

@@ -33,7 +33,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.linktrack.https.plugins.module_utils._aws import failure_result, new_caller
+from ansible_collections.linktrack.https.plugins.module_utils._aws import new_caller
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Clock,
     Differences,
@@ -42,6 +42,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     error_code,
     normalize_domain,
     poll_until,
+    result_from_exception,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._records import (  # noqa: F401 - RECORD_TYPES for the module
     RECORD_TYPES,
@@ -862,6 +863,6 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         tracker.subject = request.subject
         manager = Route53Records(client_factory("route53"), caller, progress=tracker)
         result = manager.run(request, check_mode=check_mode).as_dict(diff=diff)
-    except Exception as exc:  # noqa: BLE001 - one failed result for every error
-        return failure_result(exc, {"retries": caller.retries, "wait_history": tracker.history}, caller)
+    except Exception as exc:  # noqa: BLE001 - one failed result for every error (result_from_exception)
+        return result_from_exception(exc, {"retries": caller.retries, "wait_history": tracker.history}, caller)
     return dict(retries=caller.retries, wait_history=tracker.history, **result)

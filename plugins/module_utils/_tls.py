@@ -74,6 +74,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Progress,
     normalize_domain,
     poll_until,
+    result_from_exception,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._records import (
     format_serial,
@@ -846,8 +847,8 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     try:
         check = TlsSniCheck(progress=progress, **params)
         result = check.run()
-    except LinktrackError as exc:
-        return exc.as_result()
+    except Exception as exc:  # noqa: BLE001 - one failed result for every error (result_from_exception)
+        return result_from_exception(exc)
     if not result["passed"] and fail_on_error:
         result.update(failed=True, msg=check.failure_message(result), changed=False)
         return result

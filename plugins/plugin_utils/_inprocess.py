@@ -82,7 +82,7 @@ from ansible_collections.amazon.aws.plugins.plugin_utils.base import AWSPluginBa
 from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import CLOUDFRONT_REGION, aws_client
-from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
+from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError, result_from_exception
 
 display = Display()
 
@@ -395,11 +395,9 @@ class InProcessModuleAction(NormalAction):
                     connection = AwsConnection(self._task.action, params)
                     call["client_factory"] = lambda service: aws_client(connection, service)
                 outcome = self.RUN(params, self._task.check_mode, self._task.diff, **call)
-            except LinktrackError as exc:
-                outcome = exc.as_result()
             except Exception as exc:  # noqa: BLE001 - pylint: disable=broad-except
-                # a bug of the collection: fail the task with the error, secrets removed
-                outcome = dict(failed=True, changed=False, msg="%s: %s" % (type(exc).__name__, exc))
+                # the one catch policy of the modules (result_from_exception); secrets removed below
+                outcome = result_from_exception(exc)
         result = remove_values(dict(outcome), secrets)
         if warnings:
             result["warnings"] = list(result.get("warnings") or []) + remove_values(list(dict.fromkeys(warnings)), secrets)

@@ -23,8 +23,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._acm import (
     idempotency_token,
     run_module,
 )
-from ansible_collections.linktrack.https.plugins.module_utils._aws import failure_result
-from ansible_collections.linktrack.https.plugins.module_utils._common import AwsCaller, LinktrackError, Progress
+from ansible_collections.linktrack.https.plugins.module_utils._common import AwsCaller, LinktrackError, Progress, result_from_exception
 from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock, client_error
 
 UTC = datetime.timezone.utc
@@ -711,7 +710,7 @@ def _given_up(error, attempts):
     manager = AcmCertificateManager(fake, caller, clock=clock, utcnow=lambda: NOW)
     with pytest.raises(type(error)) as err:
         manager.run(build_spec(params()))
-    return err.value, failure_result(err.value, {"retries": caller.retries}, caller), clock, caller
+    return err.value, result_from_exception(err.value, {"retries": caller.retries}, caller), clock, caller
 
 
 def test_throttled_to_the_end_says_how_often_it_tried():
@@ -721,8 +720,8 @@ def test_throttled_to_the_end_says_how_often_it_tried():
         "AWS answered ThrottlingException: An error occurred (ThrottlingException) when calling the Op operation: "
         "Rate exceeded; the collection tried it 3 times in %.0f s, with backoff, and gave up" % sum(clock.sleeps))
     # without the caller, or for an error it did not give up on, no such sentence
-    assert "tried it" not in failure_result(exc)["msg"]
-    assert "tried it" not in failure_result(client_error("AccessDeniedException"), None, caller)["msg"]
+    assert "tried it" not in result_from_exception(exc)["msg"]
+    assert "tried it" not in result_from_exception(client_error("AccessDeniedException"), None, caller)["msg"]
 
 
 def test_unreachable_to_the_end_says_how_often_it_tried():

@@ -19,6 +19,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     format_duration,
     normalize_domain,
     poll_until,
+    result_from_exception,
 )
 from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock, client_error
 
@@ -223,3 +224,40 @@ def test_differences_drive_changed_list_and_diff():
         "before": {"PriceClass": "PriceClass_100", "Aliases": []},
         "after": {"PriceClass": "PriceClass_All", "Aliases": ["links.example.com"]},
     }
+
+
+# --------------------------------------------------------------------------
+# result_from_exception: the one failed result
+# --------------------------------------------------------------------------
+
+
+def test_result_from_exception_for_a_linktrack_error_names_the_field_and_keeps_details():
+    exc = LinktrackError("wait_timeout must be a number of seconds above 0, got 0.", field="wait_timeout",
+                         details={"arn": "arn:aws:acm:us-east-1:123456789012:certificate/x"})
+    result = result_from_exception(exc, {"retries": 2})
+    assert result == {"failed": True, "changed": False, "field": "wait_timeout", "retries": 2,
+                      "msg": "wait_timeout must be a number of seconds above 0, got 0.",
+                      "arn": "arn:aws:acm:us-east-1:123456789012:certificate/x"}
+    assert exc.as_result() == result_from_exception(exc)
+
+
+def test_result_from_exception_for_an_aws_error_gives_its_code_and_the_give_up_note():
+    clock = FakeClock()
+    caller = AwsCaller(clock=clock, max_attempts=2)
+    exc = client_error("ThrottlingException", "Rate exceeded")
+
+    def always_throttled():
+        raise exc
+
+    with pytest.raises(ClientError):
+        caller(always_throttled)
+    result = result_from_exception(exc, None, caller)
+    assert result["failed"] is True and result["changed"] is False and result["field"] is None
+    assert result["error_code"] == "ThrottlingException"
+    assert result["msg"].startswith("AWS answered ThrottlingException: ")
+    assert "tried it 2 times" in result["msg"]
+
+
+def test_result_from_exception_for_anything_else_and_what_was_written_before():
+    result = result_from_exception(KeyError("Id"), {"changed": True, "id": "E123"})
+    assert result == {"failed": True, "changed": True, "field": None, "id": "E123", "msg": "KeyError: 'Id'"}
