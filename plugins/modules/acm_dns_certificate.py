@@ -95,15 +95,8 @@ options:
     default: present
     choices: [present, absent]
   wait:
-    description:
-      - Wait until the certificate is C(ISSUED). On C(FAILED), C(VALIDATION_TIMED_OUT), C(REVOKED) or
-        C(EXPIRED) fail with ACM's reason and the validation record ACM expected.
-    type: bool
     default: false
   wait_timeout:
-    description:
-      - Seconds to wait for C(ISSUED) when O(wait=true). Must be above 0.
-    type: int
     default: 3600
   validation_timeout:
     description:
@@ -137,6 +130,8 @@ options:
     elements: str
     default: []
 notes:
+  - O(wait=true) waits for C(ISSUED). On C(FAILED), C(VALIDATION_TIMED_OUT), C(REVOKED) or C(EXPIRED) the module fails
+    with ACM's reason and the validation record ACM expected.
   - B(Check mode) makes no write call. When a certificate would be requested, C(changed) is true,
     RV(differences) holds the certificate that would be requested, and RV(arn), RV(status), RV(not_after)
     and RV(serial) are null and RV(validation_records) is empty because ACM has not made them yet. When a
@@ -148,13 +143,9 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Can run in check mode and return changed status prediction without modifying target.
-  diff_mode:
-    support: full
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+  - ansible.builtin.action_common_attributes
+  - linktrack.https.attributes
+  - linktrack.https.wait
 seealso:
   - name: Requirements for using SSL/TLS certificates with CloudFront
     description: Why the certificate must be in us-east-1 and which keys CloudFront accepts.

@@ -85,19 +85,8 @@ options:
     choices: [present, absent]
     default: present
   wait:
-    description:
-      - Wait until the distribution's status is C(Deployed) (step 3 of the guide). The status is polled with
-        growing intervals, from 5 up to 60 seconds.
-      - With V(false) the module returns at once; a later run with V(true) and nothing to change only waits.
-      - O(state=absent) always waits after disabling, because CloudFront deletes only deployed, disabled
-        distributions.
-    type: bool
     default: false
   wait_timeout:
-    description:
-      - Seconds to wait for C(Deployed) before failing. Real deployments take up to about 35 minutes, hence the
-        default of 40 minutes. Must be above 0.
-    type: int
     default: 2400
   tags:
     description:
@@ -197,6 +186,11 @@ options:
     type: bool
     default: false
 notes:
+  - O(wait=true) waits until the distribution's status is C(Deployed) (step 3 of the guide), polling with growing
+    intervals from 5 up to 60 seconds. Real deployments take up to about 35 minutes, hence the O(wait_timeout) default
+    of 40 minutes. With O(wait=false) the module returns at once; a later run with O(wait=true) and nothing to change
+    only waits. O(state=absent) always waits after disabling, because CloudFront deletes only deployed, disabled
+    distributions.
   - CloudFront is global and its API is signed for us-east-1; a O(region) other than C(us-east-1) is refused.
   - One distribution per alias. If the alias sits on another distribution (or AWS answers C(CNAMEAlreadyExists)),
     the module fails, names that distribution where it can be seen, and changes nothing. For an alias held in another
@@ -208,13 +202,9 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Nothing is written; C(changed) and the diff are exactly those of a real run.
-  diff_mode:
-    support: full
-    description: Shows before and after of exactly the fields that differ.
+  - ansible.builtin.action_common_attributes
+  - linktrack.https.attributes
+  - linktrack.https.wait
 """
 
 EXAMPLES = r"""

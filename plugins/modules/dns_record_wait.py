@@ -25,6 +25,10 @@ description:
   - Only reads; check mode runs it the same way.
 author:
   - linktrack.https contributors (@linktrack-https)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - linktrack.https.attributes.read_only
+  - linktrack.https.dns
 requirements:
   - dnspython
 options:
@@ -60,30 +64,11 @@ options:
     type: str
     choices: [exact, contains]
     default: exact
-  servers:
-    description:
-      - The servers to ask, as V(host) or V(host:port); IPv6 addresses with a port as V([::1]:5353). Host names are
-        resolved with the system resolver (and /etc/hosts).
-      - Default is the zone's authoritative name servers, from its NS records. Give them for a test setup or for
-        split-horizon DNS.
-    type: list
-    elements: str
-    default: []
-  port:
-    description:
-      - Port for servers given without one, and for the name servers found from the NS records.
-    type: int
-    default: 53
   timeout:
     description:
       - Deadline in seconds. V(0) asks once and fails at once when the answers do not match.
     type: int
     default: 600
-  query_timeout:
-    description:
-      - Seconds to wait for each server's answer.
-    type: float
-    default: 3
   mode:
     description:
       - V(all) waits until every server answers as expected; V(any) until at least one does.
@@ -92,6 +77,17 @@ options:
     default: all
 notes:
   - Supports check mode; the module never changes anything and always reports C(changed=false).
+  - Why this module beside M(community.dns.wait_for_txt) and the P(community.general.dig#lookup) lookup -
+    C(community.dns.wait_for_txt) waits for TXT records only, on the authoritative name servers it finds itself on
+    port 53 (its C(server) option picks the resolver used to find them, by IP
+    address). The collection also waits for the ACM validation CNAME, the cutover CNAME or alias A/AAAA and for
+    records to be gone (O(state=absent)), and tests against name servers on other ports (V(host:port)).
+    The C(dig) lookup asks once, on the controller, through a resolver unless told otherwise, and neither waits
+    nor checks that the answer is authoritative (the AA flag), which this module does for every server.
+seealso:
+  - module: community.dns.wait_for_txt
+  - plugin: community.general.dig
+    plugin_type: lookup
 """
 
 EXAMPLES = r"""

@@ -39,15 +39,8 @@ author:
   - linktrack.https contributors (@linktrack-https)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details:
-      - The module only observes, so check mode runs the same checks.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - linktrack.https.attributes.read_only
+  - linktrack.https.tls
 requirements:
   - dnspython >= 2.0
   - cryptography
@@ -88,10 +81,6 @@ options:
       - TCP port of the plain HTTP check on O(connect_host).
     type: int
     default: 80
-  ca_path:
-    description:
-      - PEM file or directory of CA certificates to trust instead of the system's, for example the sandbox's CA.
-    type: path
   dns_servers:
     description:
       - Name servers to ask about O(domain_name), each V(host) or V(host:port) (IPv6 as V([::1]:53)).
@@ -144,25 +133,6 @@ options:
     type: int
     default: 5
   min_days_valid:
-    description:
-      - The C(tls) check fails when the certificate expires in fewer days than this.
-    type: int
-    default: 0
-  expected_serial:
-    description:
-      - Serial number of the certificate the tracking domain must present, as ACM shows it (colons optional).
-      - M(linktrack.https.acm_dns_certificate) returns it as C(serial).
-    type: str
-  timeout:
-    description:
-      - Seconds each connection, DNS question and read may take.
-    type: float
-    default: 10
-  wait_timeout:
-    description:
-      - Repeat the whole set of checks, with growing pauses, until they all pass or this many seconds have passed.
-      - V(0) runs them once.
-    type: float
     default: 0
 notes:
   - Iterable has no API for tracking domains; a tracking domain can only be deleted through a support ticket.

@@ -25,6 +25,9 @@ description:
   - Only reads; check mode runs it the same way.
 author:
   - linktrack.https contributors (@linktrack-https)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - linktrack.https.attributes.read_only
 requirements:
   - dnspython
 options:

@@ -144,20 +144,18 @@ options:
         write never relies on the snapshot.
     type: dict
   wait:
-    description:
-      - Wait until Route 53 reports the change C(INSYNC) (on all its name servers).
-    type: bool
     default: true
   wait_timeout:
-    description:
-      - How many seconds to wait for C(INSYNC) at most.
-    type: int
     default: 300
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - ansible.builtin.action_common_attributes
+  - linktrack.https.attributes
+  - linktrack.https.wait
 notes:
+  - O(wait=true) waits until Route 53 reports the change C(INSYNC) (on all its name servers).
   - Route 53 is a global service; requests are signed for us-east-1 whatever O(region) says.
   - Supports check mode (no write, the exact changes are reported) and diff mode (exactly the record sets that
     differ).

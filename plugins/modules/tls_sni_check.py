@@ -32,6 +32,10 @@ description:
   - Uses Python's C(ssl) module and the C(cryptography) library; it does not run the C(openssl) program.
 author:
   - linktrack.https contributors (@linktrack-https)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - linktrack.https.attributes.read_only
+  - linktrack.https.tls
 options:
   server_name:
     description:
@@ -52,11 +56,6 @@ options:
       - The TCP port, 1 to 65535.
     type: int
     default: 443
-  ca_path:
-    description:
-      - A PEM file of trusted CA certificates (or an OpenSSL hashed certificate directory) to verify the chain against.
-      - When not set, the system trust store is used.
-    type: path
   min_tls_version:
     description:
       - The oldest protocol version the check accepts. The module offers every version the local OpenSSL still has
@@ -65,9 +64,6 @@ options:
     choices: [TLSv1.2, TLSv1.3]
     default: TLSv1.2
   min_days_valid:
-    description:
-      - How many more days the certificate must stay valid. V(0) only requires it to be valid now.
-    type: int
     default: 14
   expected_certificate:
     description:
@@ -75,24 +71,6 @@ options:
         its SHA-256 fingerprint as 64 hex digits, colons allowed, any case.
       - Pass the ACM certificate to prove the edge serves this one and not an older one.
     type: str
-  expected_serial:
-    description:
-      - The serial number the presented certificate must have, in hex as ACM shows it; colons optional, any case.
-      - The role passes the RV(linktrack.https.acm_dns_certificate#module:serial) of M(linktrack.https.acm_dns_certificate),
-        so no extra AWS request is needed.
-    type: str
-  timeout:
-    description:
-      - Seconds each network step of one attempt may take (connecting, then the handshake).
-    type: float
-    default: 10
-  wait_timeout:
-    description:
-      - Seconds to keep trying until every check passes, with growing pauses between attempts (edges and DNS take
-        time to settle). V(0) makes one attempt.
-      - The last attempt may run up to twice O(timeout) past this deadline.
-    type: float
-    default: 0
   fail_on_error:
     description:
       - When V(true), the module fails if any check fails. When V(false) it returns the same data with
@@ -109,13 +87,6 @@ notes:
     as a failed C(handshake) check with the reason.
 requirements:
   - cryptography >= 3.1
-attributes:
-  check_mode:
-    support: full
-    description: The module changes nothing, so check mode runs the same checks.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is nothing to diff.
 seealso:
   - module: linktrack.https.acm_dns_certificate
   - module: linktrack.https.cloudfront_link_distribution
