@@ -271,11 +271,16 @@ class Preflight:
             if name != zone and not name.endswith("." + zone):
                 raise LinktrackError("zone: %s is not inside the zone %s." % (name, zone), field="zone")
             return zone
-        answer = self.dns.ask(name, "SOA", servers)
-        if answer["status"] == "answer":
-            return name
-        if answer.get("zone"):
-            return answer["zone"]
+        answer = None
+        for candidate in parents(name)[:-1]:
+            # a CNAME at the name answers without the SOA: climb until a server names the zone
+            answer = self.dns.ask(candidate, "SOA", servers)
+            if answer["status"] == "answer":
+                return candidate
+            if answer.get("zone"):
+                return answer["zone"]
+            if answer["status"] not in ("cname", "nodata"):
+                break
         raise LinktrackError(
             "zone: the servers %s did not say which zone holds %s (%s). Give zone."
             % (", ".join(s.label for s in servers), name, answer.get("reason") or answer["status"]), field="zone")

@@ -385,3 +385,9 @@ def test_a_parent_that_cannot_be_found_is_a_note():
     assert result["passed"] is True
     assert result["delegation"]["matched"] is None
     assert any("Delegation of example.com not checked" in line for line in result["messages"])
+
+
+def test_zone_of_a_cname_name_is_found_one_level_up():
+    fake = FakeDns(zone={("links.example.com", "SOA"): answer("cname", ["links.iterable.com"], zone=None)})
+    assert run(fake)["zone"] == "example.com"
+    assert ("example.com", "SOA", ("192.0.2.1",)) in fake.asked
