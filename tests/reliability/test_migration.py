@@ -245,3 +245,58 @@ def test_teardown_revert_keeps_every_http_click(migration_sandbox, tmp_path):
     summary = scenario(migration_sandbox, tmp_path, "revert", "route53-cname", teardown=True)
     # after the revert the name is plain HTTP again: https:// clicks fail there, as they did before the migration
     assert summary["revert_at"] > summary["cutover_at"]
+
+
+def _first(events, pred):
+    times = [e["t"] for e in events if pred(e)]
+    return min(times) if times else None
+
+
+def test_rehearsal_sets_up_the_sibling_first_and_the_real_name_waits(migration_sandbox, tmp_path):
+    """link_domain_rehearsal_name: the sibling is set up and checked end to end before the real name is touched."""
+    sandbox = migration_sandbox
+    domain = "mig-%s-real.example.com" % RUN_ID
+    sibling = "mig-%s-real-test.example.com" % RUN_ID
+    http_cname(sandbox, domain, "route53")
+    inventory = kill_trials.write_inventory(str(tmp_path), domain, dict(PROVIDERS["route53-alias"], link_domain_rehearsal_name=sibling))
+    probe = click_prober.from_env(sandbox.env, domain, "route53", max_seconds=PROBER_MAX_SECONDS, max_clicks=PROBER_MAX_CLICKS)
+    sibling_probe = click_prober.from_env(sandbox.env, sibling, "route53", max_seconds=PROBER_MAX_SECONDS,
+                                          max_clicks=PROBER_MAX_CLICKS, interval=0.2)
+    with probe, sibling_probe:
+        run = run_playbook(sandbox, str(tmp_path), "setup-rehearsal", inventory)
+    assert run["rc"] == 0, _tail(run["log"])
+    events = run["events"]
+    sibling_checked = _first(events, lambda e: e["ev"] == "ok" and e["task"].startswith("Iterable | Verify") and sibling in e["task"])
+    rehearsal_passed = _first(events, lambda e: e["ev"] == "ok" and e["task"].startswith("Rehearsal | The sibling passed"))
+    real_started = _first(events, lambda e: e["ev"] == "start" and e["task"].startswith("Preflight") and domain in e["task"]
+                          and sibling not in e["task"])
+    assert sibling_checked is not None and rehearsal_passed is not None, "no end-to-end check of the sibling in %s" % run["log"]
+    assert sibling_probe.cutover_at is not None and probe.cutover_at is not None
+    # the sibling was cut over and passed before the real name's cutover; the real name's own steps came after
+    assert sibling_probe.cutover_at < sibling_checked <= rehearsal_passed < probe.cutover_at
+    if real_started is not None:
+        assert rehearsal_passed < real_started
+    summary = check_bar("rehearsal (route53-alias)", probe, [run])
+    assert summary["http"]["failed"] == 0
+
+
+def test_rehearsal_that_fails_leaves_the_real_name_alone(migration_sandbox, tmp_path):
+    """A sibling that fails its end-to-end check stops the run: the real name keeps its HTTP CNAME, no distribution for it."""
+    sandbox = migration_sandbox
+    domain = "mig-%s-waits.example.com" % RUN_ID
+    sibling = "mig-%s-waits-test.example.com" % RUN_ID
+    overrides = os.path.join(sandbox["SANDBOX_STATE_DIR"], "origin-overrides.json")
+    http_cname(sandbox, domain, "route53")
+    with open(overrides, "w") as handle:
+        json.dump({sibling: {"deep_links": "error"}}, handle)
+    try:
+        inventory = kill_trials.write_inventory(str(tmp_path), domain, dict(PROVIDERS["route53-cname"], link_domain_rehearsal_name=sibling))
+        run = run_playbook(sandbox, str(tmp_path), "setup-rehearsal-fails", inventory,
+                           extra=["-e", "link_domain_iterable_wait_timeout=3"])
+    finally:
+        os.unlink(overrides)
+    assert run["rc"] != 0, "the setup went on although the rehearsal failed; see %s" % run["log"]
+    assert sandbox.r53_query(domain, "CNAME") == ["links.iterable.com."]
+    state = kill_trials.inspect_domain(sandbox, domain, {"link_domain_dns_provider": "route53"})
+    assert state["distributions"] == [] and state["certificates"] == []
+    assert kill_trials.inspect_domain(sandbox, sibling, {"link_domain_dns_provider": "route53"})["distributions"]
