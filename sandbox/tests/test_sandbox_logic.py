@@ -6,13 +6,16 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 import dns.flags
 import dns.message
+import dns.name
 import dns.rcode
 import dns.rdatatype
 import pytest
 
-from linktrack_sandbox import aws, bind, ca, catalog, controller, edge, r53dns, settings
+from linktrack_sandbox import aws, bind, ca, catalog, controller, edge, parentdns, r53dns, settings
 
 
 # --- settings ----------------------------------------------------------------------------
@@ -21,7 +24,7 @@ def test_ports_follow_the_base_and_can_be_overridden_one_by_one():
     config = settings.from_environment({"SANDBOX_PORT_BASE": "30000", "SANDBOX_R53_DNS_PORT": "40000", "SANDBOX_STATE_DIR": "/tmp/x"})
     assert config["ports"] == {
         "aws": 30000, "edge_http": 30080, "origin_usdc": 30081, "origin_edc": 30082,
-        "bind": 30353, "r53dns": 40000, "edge_https": 30443,
+        "bind": 30353, "r53dns": 40000, "parent_dns": 30355, "r53_parent_dns": 30356, "edge_https": 30443,
     }
     assert config["state_dir"] == "/tmp/x"
     assert config["zone"] == "example.com"
@@ -230,3 +233,47 @@ def test_edge_serves_only_issued_acm_certificates(tmp_path):
     dists[0]["ViewerCertificate"]["ACMCertificateArn"] = "arn:missing"
     assert store.context_for("links.example.com") is None
     assert list((tmp_path / "tmp").iterdir()) == []  # no key material left on disk
+
+
+# --- the parent zone stand-ins (parentdns.py) ------------------------------------------------
+
+def _parent_answer(tmp_path, world, name, rdtype, changes=None):
+    path = str(tmp_path / "parent-delegations.json")
+    if changes is not None:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(changes, handle)
+    source = parentdns.Source(parentdns.Delegations("example.com", world, path),
+                              {dns.name.from_text("ns1.example.com."): "127.0.0.1"})
+    return source.respond(dns.message.make_query(name, rdtype))
+
+
+def test_parent_gives_a_referral_to_its_world_with_glue(tmp_path):
+    bind_world = _parent_answer(tmp_path, "bind", "links.example.com.", "CNAME")
+    assert bind_world.rcode() == dns.rcode.NOERROR
+    assert not bind_world.flags & dns.flags.AA
+    assert not bind_world.answer
+    assert [r.target.to_text() for r in bind_world.authority[0]] == ["ns1.example.com."]
+    assert bind_world.additional[0][0].address == "127.0.0.1"
+    route53 = _parent_answer(tmp_path, "route53", "example.com.", "NS")
+    assert sorted(r.target.to_text() for r in route53.authority[0]) == sorted(
+        n + "." for n in parentdns.ROUTE53_NAME_SERVERS)
+    assert not route53.additional
+
+
+def test_parent_delegations_change_through_the_file(tmp_path):
+    wrong = _parent_answer(tmp_path, "bind", "example.com.", "NS", {"bind": {"example.com": ["ns9.elsewhere.net"]}})
+    assert [r.target.to_text() for r in wrong.authority[0]] == ["ns9.elsewhere.net."]
+    gone = _parent_answer(tmp_path, "bind", "example.com.", "NS", {"bind": {"example.com": []}})
+    assert gone.rcode() == dns.rcode.NXDOMAIN and gone.flags & dns.flags.AA
+    assert gone.authority[0].rdtype == dns.rdatatype.SOA
+    other = _parent_answer(tmp_path, "route53", "example.com.", "NS", {"bind": {"example.com": []}})
+    assert other.rcode() == dns.rcode.NOERROR and other.authority
+
+
+def test_parent_answers_its_apex_and_refuses_other_zones(tmp_path):
+    apex = _parent_answer(tmp_path, "bind", "com.", "SOA")
+    assert apex.flags & dns.flags.AA and apex.answer[0].rdtype == dns.rdatatype.SOA
+    caa = _parent_answer(tmp_path, "bind", "com.", "CAA")
+    assert caa.rcode() == dns.rcode.NOERROR and not caa.answer and caa.authority[0].rdtype == dns.rdatatype.SOA
+    assert _parent_answer(tmp_path, "bind", "other.com.", "NS").rcode() == dns.rcode.NXDOMAIN
+    assert _parent_answer(tmp_path, "bind", "example.org.", "NS").rcode() == dns.rcode.REFUSED
