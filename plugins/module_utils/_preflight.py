@@ -17,18 +17,23 @@ questions:
     target's when the domain is a CNAME) must allow Amazon to issue
     (``amazon.com``, ``amazontrust.com``, ``awstrust.com`` or ``amazonaws.com``),
     or the ACM certificate fails with ``CAA_ERROR``. Source: ACM User Guide,
-    "(Optional) Configure a CAA record" (the four issuer domains; "If you do
-    not have a CAA record, ACM can issue"), and the CertificateDetail API
-    reference (``FailureReason`` ``CAA_ERROR``).
+    "(Optional) Configure a CAA record"
+    (https://docs.aws.amazon.com/acm/latest/userguide/setup-caa.html: ACM
+    cannot issue unless a CAA record names one of the four Amazon CAs; no CAA
+    record means no CAA restriction), and the CertificateDetail API reference
+    (``FailureReason`` ``CAA_ERROR``).
 ``delegation``
     The parent zone's NS records for the zone (the referral its servers give)
     must be the zone's own NS records (those of the zone the DNS provider
     writes to). A Route 53 hosted zone that the registrar does not delegate
     to is never seen by ACM's validation: the certificate stays
     ``PENDING_VALIDATION`` until it times out. Source: Route 53 Developer
-    Guide, "Making Amazon Route 53 the DNS service for an existing domain"
-    (update the name servers at the registrar to the hosted zone's four NS
-    records), and ACM User Guide, "Troubleshoot DNS validation problems".
+    Guide, "Getting the name servers for a public hosted zone"
+    (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/GetInfoAboutHostedZone.html)
+    and "Making Amazon Route 53 the DNS service for an existing domain" (the
+    registrar must name the hosted zone's four name servers), and the
+    UpdateDomainNameservers API reference ("specify the four name servers in
+    the delegation set for the hosted zone").
 ``record``
     What the tracking domain answers today: ``none``, ``origin`` (Iterable's
     origin of the configured region), ``other_region`` (the other region's
