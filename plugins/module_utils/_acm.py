@@ -69,23 +69,9 @@ import datetime
 import hashlib
 import re
 
-from ansible_collections.linktrack.https.plugins.module_utils._aws import (
-    MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE,
-    check_region,
-    clean_tags,
-    new_caller,
-)
-from ansible_collections.linktrack.https.plugins.module_utils._common import (
-    Clock,
-    Differences,
-    Progress,
-    LinktrackError,
-    error_code,
-    normalize_domain,
-    poll_until,
-    result_from_exception,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._aws import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, check_region, clean_tags, new_caller
+from ansible_collections.linktrack.https.plugins.module_utils._common import Clock, Differences, Progress, LinktrackError, error_code
+from ansible_collections.linktrack.https.plugins.module_utils._common import normalize_domain, poll_until, result_from_exception
 from ansible_collections.linktrack.https.plugins.module_utils._records import format_serial, validate_seconds
 
 # ACM can request RSA_2048, EC_prime256v1 and EC_secp384r1; CloudFront serves

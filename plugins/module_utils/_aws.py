@@ -17,10 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.linktrack.https.plugins.module_utils._common import (
-    AwsCaller,
-    LinktrackError,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._common import AwsCaller, LinktrackError
 
 # CloudFront only takes ACM certificates from us-east-1; its own API is global
 # and is signed for us-east-1 too.

@@ -28,29 +28,10 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.linktrack.https.plugins.module_utils._common import (
-    Clock,
-    Differences,
-    LinktrackError,
-    Progress,
-    error_code,
-    normalize_domain,
-    poll_until,
-    result_from_exception,
-)
-from ansible_collections.linktrack.https.plugins.module_utils._records import (
-    ITERABLE_REGIONS,
-    origin_for_region,
-    validate_region,
-    validate_seconds,
-)
-from ansible_collections.linktrack.https.plugins.module_utils._aws import (
-    MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE,
-    check_region,
-    clean_tags,
-    new_caller,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._common import Clock, Differences, LinktrackError, Progress, error_code
+from ansible_collections.linktrack.https.plugins.module_utils._common import normalize_domain, poll_until, result_from_exception
+from ansible_collections.linktrack.https.plugins.module_utils._records import ITERABLE_REGIONS, origin_for_region, validate_region, validate_seconds
+from ansible_collections.linktrack.https.plugins.module_utils._aws import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, check_region, clean_tags, new_caller
 
 # --------------------------------------------------------------------------
 # The guide's tables

@@ -74,22 +74,10 @@ except ImportError:  # pragma: no cover - the module reports missing_required_li
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.linktrack.https.plugins.module_utils._common import (
-    Clock,
-    LinktrackError,
-    Progress,
-    normalize_domain,
-    poll_until,
-    result_from_exception,
-)
-from ansible_collections.linktrack.https.plugins.module_utils._records import (  # noqa: F401 - RECORD_TYPES for the module
-    RECORD_TYPES,
-    answer_value,
-    normalize_value,
-    validate_port,
-    validate_seconds,
-    validate_type,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._common import Clock, LinktrackError, Progress, normalize_domain, poll_until
+from ansible_collections.linktrack.https.plugins.module_utils._common import result_from_exception
+from ansible_collections.linktrack.https.plugins.module_utils._records import RECORD_TYPES, answer_value, normalize_value, validate_port  # noqa: F401
+from ansible_collections.linktrack.https.plugins.module_utils._records import validate_seconds, validate_type  # noqa: F401
 
 MODES = ("all", "any")
 STATES = ("present", "absent")

@@ -37,21 +37,11 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not a target
     from urlparse import urlsplit, urljoin
 
-from ansible_collections.linktrack.https.plugins.module_utils._common import (
-    LinktrackError,
-    Progress,
-    normalize_domain,
-    poll_until,
-    result_from_exception,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError, Progress, normalize_domain, poll_until
+from ansible_collections.linktrack.https.plugins.module_utils._common import result_from_exception
 from ansible_collections.linktrack.https.plugins.module_utils import _dns, _tls
-from ansible_collections.linktrack.https.plugins.module_utils._records import (
-    ITERABLE_REGIONS,
-    parse_serial,
-    validate_port,
-    validate_region,
-    validate_seconds,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._records import ITERABLE_REGIONS, parse_serial, validate_port, validate_region
+from ansible_collections.linktrack.https.plugins.module_utils._records import validate_seconds
 
 PASSED = "passed"
 FAILED = "failed"

@@ -68,20 +68,9 @@ except ImportError as _exc:  # pragma: no cover - the module reports missing_req
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = _exc
 
-from ansible_collections.linktrack.https.plugins.module_utils._common import (
-    Clock,
-    LinktrackError,
-    Progress,
-    normalize_domain,
-    poll_until,
-    result_from_exception,
-)
-from ansible_collections.linktrack.https.plugins.module_utils._records import (
-    format_serial,
-    parse_serial,
-    validate_port,
-    validate_seconds,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._common import Clock, LinktrackError, Progress, normalize_domain, poll_until
+from ansible_collections.linktrack.https.plugins.module_utils._common import result_from_exception
+from ansible_collections.linktrack.https.plugins.module_utils._records import format_serial, parse_serial, validate_port, validate_seconds
 
 # Accepted values of min_tls_version, lowest first.
 MIN_TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
