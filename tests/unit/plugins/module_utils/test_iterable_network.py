@@ -5,7 +5,7 @@
 """module_utils/_iterable.py against real loopback servers: HTTP, HTTPS with SNI, DNS over UDP.
 
 The servers run in threads of the test process; certificates come from a
-throwaway CA (tls_servers.py). Nothing here is faked: real sockets, real TLS
+throwaway CA (tests/support/throwaway_tls.py). Nothing here is faked: real sockets, real TLS
 handshakes through _tls, real DNS messages through dnspython.
 """
 
@@ -15,7 +15,6 @@ __metaclass__ = type
 
 import json
 import socket
-import ssl
 import threading
 
 import pytest
@@ -35,7 +34,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._iterable import (
     TrackingDomainVerifier,
     verify,
 )
-from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.tls_servers import (  # noqa: E402
+from ansible_collections.linktrack.https.tests.support.throwaway_tls import (  # noqa: E402
     SilentServer,
     ThrowawayCA,
     free_port,
@@ -109,8 +108,7 @@ class Site:
         self.sni = []
         self.requests = []
         handler = type("Handler", (OriginHandler,), {"region": region, "deep_links": deep_links, "seen": self.requests})
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(*leaf.write(_tmpdir()))
+        ctx = leaf.server_context()
         ctx.sni_callback = lambda sslobj, name, _ctx: self.sni.append(name)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.https = _TlsHTTPServer((host, 0), handler, ctx, family)
@@ -136,17 +134,6 @@ class Site:
         for srv in (self.https, self.http):
             srv.shutdown()
             srv.server_close()
-
-
-_TMP = []
-
-
-def _tmpdir():
-    import tempfile
-
-    if not _TMP:
-        _TMP.append(tempfile.mkdtemp(prefix="linktrack-iterable-"))
-    return _TMP[0]
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Real TLS handshakes on loopback against module_utils/_tls.py.
 
-Every server here is made by the test with a throwaway CA (tls_servers.py)
+Every server here is made by the test with a throwaway CA (tests/support/throwaway_tls.py)
 and listens on 127.0.0.1 or ::1 on a port the kernel picks.
 """
 
@@ -28,7 +28,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._tls import (
     evaluate_handshake,
     probe_handshake,
 )
-from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.tls_servers import (
+from ansible_collections.linktrack.https.tests.support.throwaway_tls import (
     PlainTcpServer,
     SilentServer,
     ThrowawayCA,
@@ -212,7 +212,7 @@ def test_untrusted_issuer(other_ca, bundle):
 def test_self_signed_leaf_is_not_trusted(bundle):
     lone = ThrowawayCA("links.example.com", intermediate=False)
     # a CA certificate used as the server's own certificate: self-signed
-    from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.tls_servers import Leaf
+    from ansible_collections.linktrack.https.tests.support.throwaway_tls import Leaf
     leaf = Leaf(lone.cert, lone.key, [])
     with TlsServer(leaf) as server:
         result = probe_handshake(NAME, "127.0.0.1", server.port, ca_path=bundle)

@@ -32,7 +32,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._tls import (
     validate_min_days_valid,
     validate_min_tls_version,
 )
-from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.tls_servers import ThrowawayCA
+from ansible_collections.linktrack.https.tests.support.throwaway_tls import ThrowawayCA
 from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock
 
 UTC = datetime.timezone.utc
