@@ -151,7 +151,6 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-  - ansible.builtin.action_common_attributes
   - linktrack.https.attributes
   - linktrack.https.wait
 notes:

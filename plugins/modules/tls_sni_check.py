@@ -33,7 +33,6 @@ description:
 author:
   - linktrack.https contributors (@linktrack-https)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
   - linktrack.https.attributes.read_only
   - linktrack.https.tls
 options:
