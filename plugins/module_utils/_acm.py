@@ -1077,7 +1077,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         result = manager.run(spec)
     except Exception as exc:  # noqa: BLE001 - one failed result for every error (result_from_exception)
         return result_from_exception(exc, {"retries": caller.retries, "aws_requests": caller.calls,
-                                    "wait_history": list(tracker.history)}, caller)
+                                           "wait_history": list(tracker.history)}, caller)
     diff_data = result.pop("diff")
     if diff:
         result["diff"] = diff_data

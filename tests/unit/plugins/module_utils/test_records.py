@@ -198,8 +198,9 @@ def test_validate_region_rejects_listing_the_table(value):
 
 def test_no_private_copies_left():
     # the old per-file copies are gone; the only definitions are in _records
-    for module, names in ((_dns, ("_txt_join",)), (_route53, ("_txt_strings", "_txt_encode", "_current_value",
-                                                                "TXT_CHUNK", "emulator_order", "_past"))):
+    gone = ((_dns, ("_txt_join",)),
+            (_route53, ("_txt_strings", "_txt_encode", "_current_value", "TXT_CHUNK", "emulator_order", "_past")))
+    for module, names in gone:
         for name in names:
             assert not hasattr(module, name), "%s.%s" % (module.__name__, name)
     assert _records.TXT_CHUNK == 255
