@@ -36,6 +36,10 @@ each rule with its source):
 9. ListCertificates without ``Includes.keyTypes`` lists only RSA_1024 and
    RSA_2048 certificates (Filters API reference); RequestCertificate's
    KeyAlgorithm (RSA_2048, EC_prime256v1, EC_secp384r1) gives the key it names.
+10. RenewalEligibility ELIGIBLE for an ISSUED certificate that InUseBy shows in use
+   (moto says INELIGIBLE always); with the renewal hook ``<state>/acm-renewal.json``
+   a certificate approaches expiry and ACM's managed renewal shows in
+   RenewalSummary (see ``RenewalHook``).
 Also: GetCertificate of a certificate that is not ISSUED answers
 RequestInProgressException (GetCertificate API reference), and a certificate
 that is not ISSUED has no Serial, NotBefore, NotAfter or IssuedAt.
@@ -44,7 +48,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import json
 import logging
+import os
 import threading
 import time
 
@@ -104,6 +110,104 @@ class CertState:
         self.decided_at = None  # wall clock (epoch seconds), for IssuedAt
         self.caa_failed = set()  # names whose CAA allows no Amazon CA
         self.managed_by = None
+        self.renewed_not_after = None  # epoch seconds, once the renewal hook's managed renewal succeeded
+        self.renewal_summary = None
+
+
+# ACM User Guide, "Renewal for domains validated by DNS" (dns-renewal-validation.html): ACM begins
+# renewing up to 60 days before a certificate expires; ACM User Guide, "ACM concepts" (acm-concepts.html,
+# "ACM certificate"): each certificate is valid for 13 months (395 days).
+RENEWAL_WINDOW_DAYS = 60
+RENEWED_VALIDITY_DAYS = 395
+RENEWAL_FILE = "acm-renewal.json"
+
+
+class RenewalHook:
+    """``<state>/acm-renewal.json``: make certificates approach expiry, to exercise managed renewal.
+
+    ``{"links.example.com": {"not_after_days": 20, "renewal_status": "auto"}}`` (keys: the
+    certificate's DomainName). For such an ISSUED certificate DescribeCertificate answers NotAfter
+    ``not_after_days`` from now and, inside the 60-day renewal window, a RenewalSummary:
+
+    - ``auto`` (the default) decides as ACM does: when the certificate is in use (ELIGIBLE) and every
+      validation CNAME answers right on the authoritative servers, the renewal succeeds (SUCCESS,
+      and from then on NotAfter is 395 days after the renewal); otherwise PENDING_VALIDATION, the
+      names whose CNAME does not answer PENDING_VALIDATION in RenewalSummary.DomainValidationOptions;
+    - any RenewalStatus (PENDING_AUTO_RENEWAL, PENDING_VALIDATION, SUCCESS, FAILED) is reported as given
+      (FAILED with ``renewal_status_reason``, default OTHER), NotAfter unchanged.
+
+    Sources: RenewalSummary API reference (the four RenewalStatus values, DomainValidationOptions,
+    RenewalStatusReason, UpdatedAt); ACM User Guide "Managed certificate renewal" (ELIGIBLE when
+    associated with another AWS service such as CloudFront) and "Renewal for domains validated by DNS"
+    (automatic while the CNAME is in place). The file is read again whenever it changes; an entry
+    removed ends its effect, except a renewal that already succeeded.
+    """
+
+    def __init__(self, path, clock=time.time):
+        self.path = path
+        self.clock = clock
+        self._stamp = None
+        self._entries = {}
+        self._lock = threading.Lock()
+
+    def entries(self):
+        with self._lock:
+            try:
+                stamp = os.stat(self.path).st_mtime_ns if self.path else None
+            except OSError:
+                stamp = None
+            if stamp != self._stamp:
+                self._stamp = stamp
+                self._entries = {}
+                if stamp is not None:
+                    try:
+                        with open(self.path) as stream:
+                            data = json.load(stream)
+                        self._entries = dict((normalize(k), v) for k, v in data.items() if isinstance(v, dict))
+                    except (OSError, ValueError, AttributeError) as exc:
+                        _LOG.warning("%s: %s; no renewal hook", self.path, exc)
+            return self._entries
+
+    def apply(self, cert, state, in_use, cname_answers):
+        """Change DescribeCertificate's ``cert`` (ISSUED, AMAZON_ISSUED) by the hook's entry."""
+        now = self.clock()
+        if state.renewed_not_after is not None:
+            cert["NotAfter"] = state.renewed_not_after
+            cert["RenewalSummary"] = dict(state.renewal_summary)
+            return
+        entry = self.entries().get(normalize(cert.get("DomainName") or ""))
+        if not entry:
+            return
+        days = float(entry.get("not_after_days", 20))
+        cert["NotAfter"] = now + days * 86400
+        if days > RENEWAL_WINDOW_DAYS:
+            return
+        wanted = entry.get("renewal_status", "auto")
+        options = []
+        pending = False
+        for option in cert.get("DomainValidationOptions") or []:
+            record = option.get("ResourceRecord") or {}
+            answers = bool(record) and cname_answers(record.get("Name"), record.get("Value"))
+            pending = pending or not answers
+            renewed = dict(option, ValidationStatus="SUCCESS" if answers else "PENDING_VALIDATION")
+            options.append(renewed)
+        summary = {"DomainValidationOptions": options, "UpdatedAt": now}
+        if wanted == "auto":
+            if in_use and not pending:
+                state.renewed_not_after = now + RENEWED_VALIDITY_DAYS * 86400
+                state.renewal_summary = dict(summary, RenewalStatus="SUCCESS")
+                cert["NotAfter"] = state.renewed_not_after
+                summary = state.renewal_summary
+                _LOG.info("%s: renewed (managed renewal, validation CNAME answers)", cert.get("CertificateArn"))
+            elif in_use:
+                summary["RenewalStatus"] = "PENDING_VALIDATION"
+            else:
+                return  # INELIGIBLE: ACM does not renew a certificate that is not in use
+        else:
+            summary["RenewalStatus"] = wanted
+            if wanted == "FAILED":
+                summary["RenewalStatusReason"] = entry.get("renewal_status_reason", "OTHER")
+        cert["RenewalSummary"] = summary
 
 
 class Dns:
@@ -224,9 +328,10 @@ def _exists(bundle):
 class AcmRealism:
     """The rules above, around moto's CertBundle and backends. One per daemon."""
 
-    def __init__(self, windows, dns_client, clock=time.monotonic):
+    def __init__(self, windows, dns_client, clock=time.monotonic, renewal=None):
         self.windows = windows
         self.dns = dns_client
+        self.renewal = renewal or RenewalHook(None)
         self.clock = clock
         # Below scale 1 the checks come more often too (benchmarks), never more than every MIN_PROBE_INTERVAL.
         shrink = min(1.0, getattr(windows, "scale", 1.0))
@@ -328,6 +433,10 @@ class AcmRealism:
             cert["IssuedAt"] = state.decided_at
         if bundle.status == "FAILED" and state.caa_failed:
             cert["FailureReason"] = "CAA_ERROR"
+        if bundle.status == "ISSUED":
+            # ACM User Guide, "Managed certificate renewal": ELIGIBLE if associated with another AWS service
+            # such as CloudFront (moto answers INELIGIBLE for every certificate)
+            cert["RenewalEligibility"] = "ELIGIBLE" if cert["InUseBy"] else "INELIGIBLE"
         records = self.records(bundle)
         ready = self.records_ready(state)
         options = []
@@ -339,6 +448,8 @@ class AcmRealism:
                 option["ResourceRecord"] = {"Name": record_name, "Type": "CNAME", "Value": value}
             options.append(option)
         cert["DomainValidationOptions"] = options
+        if bundle.status == "ISSUED" and ready:
+            self.renewal.apply(cert, state, bool(cert["InUseBy"]), self.dns.cname_is)
         return described
 
     def _name_status(self, bundle, state, name, record_name):
@@ -403,7 +514,8 @@ def install(windows, context):
     from moto.acm import models, responses
     from moto.cloudfront.models import CloudFrontBackend
     config = context["config"]
-    realism = AcmRealism(windows, Dns(config["host"], (config["ports"]["bind"], config["ports"]["r53dns"])))
+    renewal = RenewalHook(os.path.join(config["state_dir"], RENEWAL_FILE)) if config.get("state_dir") else None
+    realism = AcmRealism(windows, Dns(config["host"], (config["ports"]["bind"], config["ports"]["r53dns"])), renewal=renewal)
     context["acm_realism"] = realism
     _patch_bundle(models.CertBundle, realism)
     _patch_backend(models, realism)
