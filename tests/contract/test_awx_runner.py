@@ -20,12 +20,16 @@ awx/main/tasks/jobs.py, BaseTask.run and RunJob.build_args):
 Job slicing: a job template with ``job_slice_count`` S launches S jobs; slice
 number k (1..S) gets the hosts ``hosts[k-1::S]`` of the inventory ordered by name
 (ansible/awx, awx/main/models/inventory.py, ``Inventory.get_sliced_hosts``, called
-by ``get_script_data(slice_number, slice_count)``). Here the slice is given as
-``--limit``, the way a job narrows its inventory; the hosts that run are the same.
+by ``get_script_data(slice_number, slice_count)``), written as that slice's inventory.
+The setup slice runs on the whole inventory with ``--limit`` of the slice (the hosts
+that run are the same; a launch with a limit does this too); the verify slice gets
+the sliced inventory, as AWX writes it.
 
 Checked: the runs succeed, the domains of the slice are set up (certificate,
 distribution, DNS record in the emulator) and the other domains of the fleet are
-not; the survey's domain is set up and taken down again; the AWS secret key and STS
+not; the verify job template passes that slice and, over the whole fleet, fails
+naming exactly the domains outside it (its JSON report too), changing nothing; the
+survey's domain is set up and taken down again; the AWS secret key and STS
 token of the credential appear in no job event, nor in the job's stdout or stderr
 (what AWX keeps of a job). ansible-runner itself writes the job's environment into
 ``artifacts/<ident>/command`` (ansible_runner/runner.py, ``Runner.run``), mode 0600;
@@ -62,6 +66,22 @@ def awx_slice(hosts, slice_number, slice_count):
     if slice_count > 1 and slice_number > 0:
         return hosts[slice_number - 1::slice_count]
     return hosts
+
+
+def awx_sliced_inventory(inventory, slice_number, slice_count):
+    """The inventory script data AWX writes for one slice of a sliced job
+    (get_script_data(slice_number=..., slice_count=...)): only that slice's hosts,
+    in their groups, with their variables."""
+    hosts = set(awx_slice(inventory["_meta"]["hostvars"], slice_number, slice_count))
+    out = {"_meta": {"hostvars": dict((h, v) for h, v in inventory["_meta"]["hostvars"].items() if h in hosts)}}
+    for group, data in inventory.items():
+        if group == "_meta":
+            continue
+        data = dict(data)
+        if "hosts" in data:
+            data["hosts"] = [h for h in data["hosts"] if h in hosts]
+        out[group] = data
+    return out
 
 
 def aws_credential_env(access_key, secret_key, security_token=""):
@@ -272,18 +292,34 @@ def test_one_slice_of_the_fleet_through_ansible_runner(tmp_path, project, creden
         assert all(_set_up(after[d]) for d in part), dict((d, after[d]) for d in part)
         assert all(_absent(after[d]) for d in others), dict((d, after[d]) for d in others)
         job.assert_no_secret(credential)
-        if os.path.exists(os.path.join(ROOT, VERIFY_PLAYBOOK)):
-            verify = AwxJob(tmp_path, "verify-slice-1", project, credential, dict(sandbox_vars), fleet_inventory)
-            verify.run(VERIFY_PLAYBOOK, limit=":".join(part), forks=10)
-            assert (verify.rc, verify.status) == (0, "successful"), verify.tail()
-            assert not verify.host_results("runner_on_failed"), verify.tail()
-            verify.assert_no_secret(credential)
-            # the whole fleet: the domains outside the slice are not set up, so the job fails, naming them
-            verify = AwxJob(tmp_path, "verify-fleet", project, credential, dict(sandbox_vars), fleet_inventory)
-            verify.run(VERIFY_PLAYBOOK, forks=10)
-            assert (verify.rc != 0, verify.status) == (True, "failed"), verify.tail()
-            assert all(d in verify.stdout for d in others), verify.tail()
-            assert aws_state(sandbox_env, fleet) == after, "the verify job changed something"
+        # the verify job template sliced the same way, with the slice's inventory as AWX
+        # writes it: every domain of the slice passes
+        sliced = awx_sliced_inventory(fleet_inventory, 1, FLEET_SLICES)
+        assert sorted(sliced["tracking_domains"]["hosts"]) == sorted(part)
+        reports = tmp_path / "reports-slice-1"
+        reports.mkdir()
+        verify = AwxJob(tmp_path, "verify-slice-1", project, credential,
+                        dict(sandbox_vars, link_domain_verify_report_dir=str(reports)), sliced)
+        verify.run(VERIFY_PLAYBOOK, forks=10)
+        assert (verify.rc, verify.status) == (0, "successful"), verify.tail()
+        report = json.loads((reports / "verify-report.json").read_text())
+        assert sorted(d["domain_name"] for d in report["domains"]) == sorted(part), report
+        assert all(d["status"] != "failed" for d in report["domains"]), report
+        verify.assert_no_secret(credential)
+        # over the whole fleet: the domains outside the slice are not set up, so the job fails, naming them
+        reports = tmp_path / "reports-fleet"
+        reports.mkdir()
+        verify = AwxJob(tmp_path, "verify-fleet", project, credential,
+                        dict(sandbox_vars, link_domain_verify_report_dir=str(reports)), fleet_inventory)
+        verify.run(VERIFY_PLAYBOOK, forks=10)
+        assert (verify.rc != 0, verify.status) == (True, "failed"), verify.tail()
+        report = dict((d["domain_name"], d["status"])
+                      for d in json.loads((reports / "verify-report.json").read_text())["domains"])
+        assert sorted(report) == sorted(fleet), report
+        assert [d for d in fleet if report[d] == "failed"] == others, report
+        assert all(d in verify.stdout for d in others), verify.tail()
+        verify.assert_no_secret(credential)
+        assert aws_state(sandbox_env, fleet) == after, "the verify job changed something"
     finally:
         # the slice's domains down again (teardown asks for each domain's name)
         down = AwxJob(tmp_path, "fleet-slice-1-down", project, credential,
