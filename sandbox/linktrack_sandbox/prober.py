@@ -26,6 +26,10 @@ other). Each click:
    records the last answer: it is good only if it is a redirect to the click's own
    target.
 
+A click waits as a mail reader's browser would, only shorter: the DNS look-up
+retries like a stub resolver (UDP, UDP again, TCP; ``timeout`` seconds in all,
+5 by default) and each connection waits up to ``timeout`` seconds.
+
 Each click is recorded with its start time, duration, the DNS answer, where it
 connected, every hop's status, the final redirect target, the certificate served
 (serial and names) and, on failure, the reason.
@@ -85,7 +89,7 @@ class Prober:
     """
 
     def __init__(self, domain, dns_server, dns_port, cloudfront_dns, origins, edge, ca_bundle,
-                 interval=0.1, max_seconds=300.0, max_clicks=3000, timeout=2.0,
+                 interval=0.1, max_seconds=300.0, max_clicks=3000, timeout=5.0,
                  target="https://www.example.com/landing"):
         self.domain = domain.rstrip(".").lower()
         self.dns = (dns_server, int(dns_port))
@@ -160,14 +164,17 @@ class Prober:
     # ---- DNS -------------------------------------------------------------
 
     def _query(self, server, name, rdtype="A"):
+        """Ask like a stub resolver: UDP, again after a lost answer with a longer wait, then TCP (5 s in all by default)."""
         query = dns.message.make_query(name, rdtype)
-        try:
-            answer = dns.query.udp(query, server[0], port=server[1], timeout=self.timeout / 2)
+        for wait in (self.timeout * 0.2, self.timeout * 0.4):
+            try:
+                answer = dns.query.udp(query, server[0], port=server[1], timeout=wait)
+            except dns.exception.Timeout:
+                continue
             if not answer.flags & dns.flags.TC:
                 return answer
-        except dns.exception.Timeout:
-            pass
-        return dns.query.tcp(query, server[0], port=server[1], timeout=self.timeout / 2)
+            break
+        return dns.query.tcp(query, server[0], port=server[1], timeout=self.timeout * 0.4)
 
     def resolve(self):
         """Where the tracking domain points now, asked of its zone's authoritative server."""

@@ -118,11 +118,14 @@ def _tail(path, lines=40):
 
 def figures_line(name, summary, runs):
     http, https = summary["http"], summary["https"]
-    return ("| %s | %d | %d | %s | %d | %d | %d | %s | %s | %s |" % (
+    described = []
+    for run in runs:
+        outcome = "killed" if run["killed_at"] else "rc=%s" % run["rc"]
+        note = " (%s)" % run["note"] if run.get("note") else ""
+        described.append("%s %s %.0f s%s" % (run["tag"].split("-")[0], outcome, run["seconds"], note))
+    return "| %s | %d | %d | %s | %d | %d | %d | %s | %s | %s |" % (
         name, http["clicks"], http["failed"], http["longest_gap_s"], https["clicks"], https["counted"], https["failed"],
-        https["longest_gap_s"], http["wrong_target"] + https["wrong_target"],
-        "; ".join("%s %s %.0f s%s" % (r["tag"].split("-")[0], "killed" if r["killed_at"] else "rc=%s" % r["rc"], r["seconds"],
-                                       "" if not r.get("note") else " (%s)" % r["note"]) for r in runs)))
+        https["longest_gap_s"], http["wrong_target"] + https["wrong_target"], "; ".join(described))
 
 
 def write_figures():
@@ -134,7 +137,9 @@ def write_figures():
     ]
     with open(FIGURES_FILE, "w") as handle:
         handle.write("\n".join(header + [line for _name, line, _s in RESULTS]) + "\n")
-        handle.write("\n<!-- %s -->\n" % json.dumps({name: {k: s[k] for k in ("seconds",)} for name, _l, s in RESULTS}))
+    # every scenario's whole summary (marks, failures with their reasons) beside it
+    with open(FIGURES_FILE + ".json", "w") as handle:
+        json.dump({name: summary for name, _line, summary in RESULTS}, handle, indent=1, default=str)
 
 
 def check_bar(name, probe, runs, expect_revert=False):
