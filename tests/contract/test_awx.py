@@ -255,8 +255,8 @@ def test_fleet_job_templates_are_sliced_and_notify_on_failure():
     jt, items = fleet["awx.awx.job_template"], fleet["loop"]
     playbooks = sorted(i["playbook"] for i in items)
     assert playbooks == ["playbooks/setup_link_domain.yml", "playbooks/verify_link_domain.yml"]
-    for playbook in playbooks[:1]:
-        assert os.path.exists(os.path.join(ROOT, playbook))
+    for playbook in playbooks:  # paths in the project: this repository
+        assert os.path.exists(os.path.join(ROOT, playbook)), playbook
     setup = [i for i in items if i["playbook"] == "playbooks/setup_link_domain.yml"][0]
     assert int(_render(setup["slices"])) == 4 and int(_render(jt["forks"])) == 10
     assert int(_render(setup["slices"], linktrack_awx_fleet_slices=6)) == 6
