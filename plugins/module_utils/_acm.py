@@ -72,6 +72,7 @@ import re
 from ansible_collections.linktrack.https.plugins.module_utils._aws import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, check_region, clean_tags, new_caller
 from ansible_collections.linktrack.https.plugins.module_utils._common import Clock, Differences, Progress, LinktrackError, error_code
 from ansible_collections.linktrack.https.plugins.module_utils._common import normalize_domain, poll_until, result_from_exception
+from ansible_collections.linktrack.https.plugins.module_utils._common import Spec
 from ansible_collections.linktrack.https.plugins.module_utils._records import format_serial, validate_seconds
 
 # ACM can request RSA_2048, EC_prime256v1 and EC_secp384r1; CloudFront serves
@@ -104,25 +105,13 @@ def _utcnow():
 # --------------------------------------------------------------------------
 
 
-class CertificateSpec:
+class CertificateSpec(Spec):
     """The validated, normalised input of one run."""
 
-    def __init__(self, domain_name=None, subject_alternative_names=None, key_algorithm="RSA_2048", tags=None,
-                 state="present", wait=False, wait_timeout=3600, validation_timeout=300, force=False,
-                 certificate_arn=None, visibility_timeout=60, in_use_timeout=1800, deleted_distributions=None):
-        self.domain_name = domain_name
-        self.subject_alternative_names = list(subject_alternative_names or [])
-        self.key_algorithm = key_algorithm
-        self.tags = tags
-        self.state = state
-        self.wait = wait
-        self.wait_timeout = wait_timeout
-        self.validation_timeout = validation_timeout
-        self.force = force
-        self.certificate_arn = certificate_arn
-        self.visibility_timeout = visibility_timeout
-        self.in_use_timeout = in_use_timeout
-        self.deleted_distributions = list(deleted_distributions or [])
+    FIELDS = dict(
+        domain_name=None, subject_alternative_names=[], key_algorithm="RSA_2048", tags=None, state="present", wait=False,
+        wait_timeout=3600, validation_timeout=300, force=False, certificate_arn=None, visibility_timeout=60,
+        in_use_timeout=1800, deleted_distributions=[])
 
     @property
     def names(self):
@@ -236,21 +225,10 @@ def build_spec(params):
             )
         deleted.append(dist_id)
 
-    return CertificateSpec(
-        domain_name=domain,
-        subject_alternative_names=sans,
-        key_algorithm=key_algorithm,
-        tags=tags,
-        state=state,
-        wait=bool(params.get("wait")),
-        wait_timeout=wait_timeout,
-        validation_timeout=validation_timeout,
-        force=bool(params.get("force")),
-        certificate_arn=arn,
-        visibility_timeout=visibility_timeout,
-        in_use_timeout=in_use_timeout,
-        deleted_distributions=deleted,
-    )
+    return CertificateSpec(domain_name=domain, subject_alternative_names=sans, key_algorithm=key_algorithm, tags=tags, state=state,
+                           wait=bool(params.get("wait")), wait_timeout=wait_timeout, validation_timeout=validation_timeout,
+                           force=bool(params.get("force")), certificate_arn=arn, visibility_timeout=visibility_timeout,
+                           in_use_timeout=in_use_timeout, deleted_distributions=deleted)
 
 
 # --------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import re
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import Clock, Differences, LinktrackError, Progress, error_code
 from ansible_collections.linktrack.https.plugins.module_utils._common import normalize_domain, poll_until, result_from_exception
+from ansible_collections.linktrack.https.plugins.module_utils._common import REQUIRED, Spec
 from ansible_collections.linktrack.https.plugins.module_utils._records import ITERABLE_REGIONS, origin_for_region, validate_region, validate_seconds
 from ansible_collections.linktrack.https.plugins.module_utils._aws import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, check_region, clean_tags, new_caller
 
@@ -143,35 +144,18 @@ def _choice(value, choices, field):
     return value
 
 
-class DistributionSpec:
+class DistributionSpec(Spec):
     """The validated, normalised input of the module.
 
     ``from_params`` checks everything before any AWS call and raises
     ``LinktrackError`` naming the option at fault.
     """
 
-    def __init__(self, **kwargs):
-        self.domain_name = kwargs["domain_name"]
-        self.state = kwargs.get("state", "present")
-        self.certificate_arn = kwargs.get("certificate_arn")
-        self.iterable_region = kwargs.get("iterable_region", "usdc")
-        self.origin_domain = kwargs["origin_domain"]
-        self.comment = kwargs.get("comment")
-        self.enabled = kwargs.get("enabled", True)
-        self.distribution_id = kwargs.get("distribution_id")
-        self.candidate_distributions = list(kwargs.get("candidate_distributions") or [])
-        self.viewer_protocol_policy = kwargs.get("viewer_protocol_policy", "allow-all")
-        self.price_class = kwargs.get("price_class", "PriceClass_All")
-        self.http_version = kwargs.get("http_version", "http2")
-        self.cache_mode = kwargs.get("cache_mode", "legacy")
-        self.cache_policy_id = kwargs.get("cache_policy_id")
-        self.origin_request_policy_id = kwargs.get("origin_request_policy_id")
-        self.tags = kwargs.get("tags")
-        self.purge_tags = kwargs.get("purge_tags", False)
-        self.wait = kwargs.get("wait", False)
-        self.wait_timeout = kwargs.get("wait_timeout", 2400)
-        self.force = kwargs.get("force", False)
-        self.take_over = kwargs.get("take_over", False)
+    FIELDS = dict(
+        domain_name=REQUIRED, state="present", certificate_arn=None, iterable_region="usdc", origin_domain=REQUIRED,
+        comment=None, enabled=True, distribution_id=None, candidate_distributions=[], viewer_protocol_policy="allow-all",
+        price_class="PriceClass_All", http_version="http2", cache_mode="legacy", cache_policy_id=None,
+        origin_request_policy_id=None, tags=None, purge_tags=False, wait=False, wait_timeout=2400, force=False, take_over=False)
 
     @property
     def origin_id(self):
@@ -276,29 +260,13 @@ class DistributionSpec:
         candidates = candidate_distribution_ids(p.get("candidate_distributions"))
         tags = clean_tags(p.get("tags"), "distribution")
 
-        return cls(
-            domain_name=domain_name,
-            state=state,
-            certificate_arn=certificate_arn,
-            iterable_region=region,
-            origin_domain=origin_domain,
-            comment=comment,
-            enabled=bool(p.get("enabled", True)),
-            distribution_id=distribution_id,
-            candidate_distributions=candidates,
-            viewer_protocol_policy=viewer_protocol_policy,
-            price_class=price_class,
-            http_version=http_version,
-            cache_mode=cache_mode,
-            cache_policy_id=cache_policy_id,
-            origin_request_policy_id=origin_request_policy_id,
-            tags=tags,
-            purge_tags=bool(p.get("purge_tags", False)),
-            wait=bool(p.get("wait", False)),
-            wait_timeout=wait_timeout,
-            force=bool(p.get("force", False)),
-            take_over=bool(p.get("take_over", False)),
-        )
+        # the switches as given (module defaults when a caller leaves them out), as booleans
+        switches = dict((name, bool(p.get(name, cls.FIELDS[name]))) for name in ("enabled", "purge_tags", "wait", "force", "take_over"))
+        return cls(domain_name=domain_name, state=state, certificate_arn=certificate_arn, iterable_region=region,
+                   origin_domain=origin_domain, comment=comment, distribution_id=distribution_id, candidate_distributions=candidates,
+                   viewer_protocol_policy=viewer_protocol_policy, price_class=price_class, http_version=http_version,
+                   cache_mode=cache_mode, cache_policy_id=cache_policy_id, origin_request_policy_id=origin_request_policy_id,
+                   tags=tags, wait_timeout=wait_timeout, **switches)
 
 
 # --------------------------------------------------------------------------

@@ -106,6 +106,29 @@ def result_from_exception(exc, result=None, caller=None):
     return result
 
 
+REQUIRED = object()
+
+
+class Spec:
+    """The validated, normalised input of one module run, built by a ``from_params`` of the subclass.
+
+    ``FIELDS`` maps every field to its default (``REQUIRED``: it must be
+    given). A list default means a fresh list of the given items. Unknown
+    names are a ``TypeError``: a spec has exactly its fields.
+    """
+
+    FIELDS = {}
+
+    def __init__(self, **values):
+        unknown = sorted(set(values) - set(self.FIELDS))
+        missing = sorted(n for n, d in self.FIELDS.items() if d is REQUIRED and n not in values)
+        if unknown or missing:
+            raise TypeError("%s: unknown fields %s, missing fields %s" % (type(self).__name__, unknown, missing))
+        for name, default in self.FIELDS.items():
+            value = values.get(name, default)
+            setattr(self, name, list(value or []) if isinstance(default, list) else value)
+
+
 # --------------------------------------------------------------------------
 # Host names
 # --------------------------------------------------------------------------

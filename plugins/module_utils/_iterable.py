@@ -165,27 +165,15 @@ class Settings:
         expected_serial = p.get("expected_serial")
         if expected_serial is not None:
             parse_serial(expected_serial, field="expected_serial")
-        return cls(
-            domain_name=domain,
-            iterable_region=region,
-            distribution_domain=distribution,
-            connect_host=connect_host,
-            https_port=validate_port(p.get("https_port", 443), field="https_port"),
-            http_port=validate_port(p.get("http_port", 80), field="http_port"),
-            ca_path=ca_path,
-            dns_servers=servers[0],
-            distribution_dns_servers=servers[1],
-            deep_links=bool(p.get("deep_links", True)),
-            iterable_confirmed=bool(p.get("iterable_confirmed", False)),
-            single_ses_sending_domain=p.get("single_ses_sending_domain"),
-            require_origin_evidence=bool(p.get("require_origin_evidence", False)),
-            timeout=timeout,
-            wait_timeout=wait_timeout,
-            max_redirects=max_redirects,
-            min_days_valid=min_days_valid,
-            probe_path=probe_path,
-            expected_serial=expected_serial,
-        )
+        ports = dict(https_port=validate_port(p.get("https_port", 443), field="https_port"),
+                     http_port=validate_port(p.get("http_port", 80), field="http_port"))
+        switches = dict((name, bool(p.get(name, default)))
+                        for name, default in (("deep_links", True), ("iterable_confirmed", False), ("require_origin_evidence", False)))
+        return cls(domain_name=domain, iterable_region=region, distribution_domain=distribution, connect_host=connect_host,
+                   ca_path=ca_path, dns_servers=servers[0], distribution_dns_servers=servers[1],
+                   single_ses_sending_domain=p.get("single_ses_sending_domain"), timeout=timeout, wait_timeout=wait_timeout,
+                   max_redirects=max_redirects, min_days_valid=min_days_valid, probe_path=probe_path,
+                   expected_serial=expected_serial, **dict(ports, **switches))
 
 
 # --------------------------------------------------------------------------

@@ -261,3 +261,19 @@ def test_result_from_exception_for_an_aws_error_gives_its_code_and_the_give_up_n
 def test_result_from_exception_for_anything_else_and_what_was_written_before():
     result = result_from_exception(KeyError("Id"), {"changed": True, "id": "E123"})
     assert result == {"failed": True, "changed": True, "field": None, "id": "E123", "msg": "KeyError: 'Id'"}
+
+
+def test_spec_fields_defaults_required_and_fresh_lists():
+    from ansible_collections.linktrack.https.plugins.module_utils._common import REQUIRED, Spec
+
+    class Demo(Spec):
+        FIELDS = dict(name=REQUIRED, count=3, names=[])
+
+    given = ["a"]
+    one = Demo(name="x", names=given)
+    assert (one.name, one.count, one.names) == ("x", 3, ["a"])
+    assert one.names is not given and Demo(name="y").names == [] and Demo(name="y").names is not Demo.FIELDS["names"]
+    with pytest.raises(TypeError, match="missing fields \\['name'\\]"):
+        Demo(count=1)
+    with pytest.raises(TypeError, match="unknown fields \\['colour'\\]"):
+        Demo(name="x", colour="red")
