@@ -537,9 +537,11 @@ class Preflight:
             lines.append("TTL: %s" % result["ttl"]["message"])
         if "caa" in result:
             caa = result["caa"]
-            lines.append("CAA: %s." % ("no CAA records restrict issuance" if caa["relevant_name"] is None else
-                                        "%s at %s %s Amazon" % ("; ".join(caa["records"]), caa["relevant_name"],
-                                                               "allows" if caa["allows_amazon"] else "does not allow")))
+            if caa["relevant_name"] is None:
+                lines.append("CAA: no CAA records restrict issuance.")
+            else:
+                verdict = "allows" if caa["allows_amazon"] else "does not allow"
+                lines.append("CAA: %s at %s %s Amazon." % ("; ".join(caa["records"]), caa["relevant_name"], verdict))
         if result.get("delegation") and result["delegation"]["matched"] is not None:
             deleg = result["delegation"]
             lines.append("Delegation: %s delegates %s to %s%s." % (
@@ -566,8 +568,8 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
                 if value not in CHECKS:
                     raise LinktrackError("%s: %r is not one of %s." % (field, value, ", ".join(CHECKS)), field=field)
         if (params.get("iterable_region") or "usdc") not in ORIGINS:
-            raise LinktrackError("iterable_region: %r is not one of %s." % (params.get("iterable_region"),
-                                                                           ", ".join(ORIGINS)), field="iterable_region")
+            raise LinktrackError("iterable_region: %r is not one of %s."
+                                 % (params.get("iterable_region"), ", ".join(ORIGINS)), field="iterable_region")
         wire = WireDns(timeout=params.get("query_timeout") or 3.0)
         cloudfront = None
         if params.get("candidate_distributions") and client_factory is not None:

@@ -39,6 +39,8 @@ requirements:
   - boto3 (only with O(candidate_distributions))
 extends_documentation_fragment:
   - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
 options:
   name:
     description: The tracking domain, such as V(links.example.com).

@@ -44,8 +44,8 @@ class FakeDns:
 
     def __init__(self, zone=None, parent=None, world=None):
         self.zone = zone or {}
-        self.parent = parent if parent is not None else {("example.com", "NS"): answer("referral", authority_ns=ZONE_NS,
-                                                                                        zone="com")}
+        default_parent = {("example.com", "NS"): answer("referral", authority_ns=ZONE_NS, zone="com")}
+        self.parent = parent if parent is not None else default_parent
         self.world = world or {}
         self.asked = []
         self.found = []
