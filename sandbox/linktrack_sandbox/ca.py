@@ -7,41 +7,50 @@
 One CA per state directory, made on first start and kept. It signs the edge's
 default ``*.cloudfront.net`` certificate and, through a patch of moto, every
 certificate the emulated ACM issues, so SANDBOX_CA_BUNDLE trusts them all.
+
+The certificates themselves are built by the collection's one helper for
+throwaway CAs, tests/support/throwaway_tls.py (``tls`` here), loaded by path;
+what stays here is the sandbox's own part: the CA kept in the state directory,
+its profile (RSA 2048, ACM's default key) and the patch of moto's ACM.
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
 import datetime
-import ipaddress
+import importlib.util
 import os
-import re
+import sys
 import threading
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
+
+
+def _load_helper():
+    name = "linktrack_throwaway_tls"
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                            "tests", "support", "throwaway_tls.py")
+        spec = importlib.util.spec_from_file_location(name, os.path.normpath(path))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
+tls = _load_helper()
 
 CA_COMMON_NAME = "linktrack.https Sandbox Root CA"
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+CA_ORGANIZATION = "linktrack.https sandbox"
 # ACM's KeyAlgorithm names -> key makers (RSA_2048 is moto's and ACM's default).
-KEY_ALGORITHMS = {
-    "RSA_2048": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
-    "EC_prime256v1": lambda: ec.generate_private_key(ec.SECP256R1()),
-    "EC_secp384r1": lambda: ec.generate_private_key(ec.SECP384R1()),
-}
+KEY_ALGORITHMS = tls.KEY_ALGORITHMS
 # The KeyAlgorithm of the RequestCertificate that the current thread serves (see requested_key_algorithm).
 _REQUEST = threading.local()
 
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _new_key(algorithm="RSA_2048"):
-    # RSA 2048 unless asked otherwise: the key type and size moto's ACM uses for the certificates it issues.
-    return KEY_ALGORITHMS[algorithm]()
 
 
 @contextlib.contextmanager
@@ -57,10 +66,11 @@ def requested_key_algorithm(algorithm):
 class SandboxCA:
     """A CA certificate and key, able to sign server certificates."""
 
-    def __init__(self, cert, key):
-        self.cert = cert
-        self.key = key
-        self.cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    def __init__(self, ca):
+        self.ca = ca
+        self.cert = ca.cert
+        self.key = ca.key
+        self.cert_pem = ca.cert_pem.encode("ascii")
 
     @classmethod
     def load_or_create(cls, cert_path, key_path):
@@ -71,77 +81,28 @@ class SandboxCA:
             with open(key_path, "rb") as handle:
                 key = serialization.load_pem_private_key(handle.read(), password=None)
             if cert.not_valid_after_utc > _now() + datetime.timedelta(days=30):
-                return cls(cert, key)
-        key = _new_key()
-        name = x509.Name([
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "linktrack.https sandbox"),
-            x509.NameAttribute(NameOID.COMMON_NAME, CA_COMMON_NAME),
-        ])
-        now = _now()
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False),
-                critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256())
-        )
+                return cls(tls.ThrowawayCA.load(cert, key))
+        # RSA 2048 unless asked otherwise: the key type and size moto's ACM uses for the certificates it issues.
+        ca = tls.ThrowawayCA(CA_COMMON_NAME, intermediate=False, key_algorithm="RSA_2048",
+                             organization=CA_ORGANIZATION, path_length=0,
+                             not_before=_now() - datetime.timedelta(days=1), days=3651)
         os.makedirs(os.path.dirname(cert_path), exist_ok=True)
-        _write(key_path, key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()), 0o600)
-        _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
-        return cls(cert, key)
+        cert_pem, key_pem = pem_pair(ca.cert, ca.key)
+        _write(key_path, key_pem, 0o600)
+        _write(cert_path, cert_pem, 0o644)
+        return cls(ca)
 
     def issue(self, names, key=None, days=395):
         """Sign a server certificate for ``names`` (the first is the subject CN). Returns (cert, key)."""
-        key = key or _new_key()
-        unique = []
-        for name in names:
-            if name not in unique:
-                unique.append(name)
-        alt_names = [
-            x509.IPAddress(ipaddress.IPv4Address(name)) if _IPV4.match(name) else x509.DNSName(name)
-            for name in unique
-        ]
         now = _now()
-        ski = x509.SubjectKeyIdentifier.from_public_key(self.key.public_key())
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, unique[0])]))
-            .issuer_name(self.cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=days))
-            .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=isinstance(key, rsa.RSAPrivateKey),
-                data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False,
-                decipher_only=False),
-                critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(self.key, hashes.SHA256())
-        )
-        return cert, key
+        leaf = self.ca.issue(names, key=key or tls.new_key("RSA_2048"), client_auth=True,
+                             not_before=now - datetime.timedelta(minutes=5), not_after=now + datetime.timedelta(days=days))
+        return leaf.cert, leaf.key
 
 
 def pem_pair(cert, key):
-    """(certificate PEM, unencrypted private key PEM) as bytes."""
-    return (
-        cert.public_bytes(serialization.Encoding.PEM),
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),
-    )
+    """(certificate PEM, unencrypted private key PEM in OpenSSL's traditional format) as bytes."""
+    return tls.pem_pair(cert, key, traditional=True)
 
 
 def _write(path, data, mode):
@@ -164,7 +125,7 @@ def patch_moto_acm(sandbox_ca):
 
     def generate_cert(cls, domain_name, account_id, region, sans=None, cert_authority_arn=None):
         names = [domain_name] + [name for name in (sans or []) if name != domain_name]
-        cert, key = sandbox_ca.issue(names, key=_new_key(getattr(_REQUEST, "key_algorithm", None) or "RSA_2048"))
+        cert, key = sandbox_ca.issue(names, key=tls.new_key(getattr(_REQUEST, "key_algorithm", None) or "RSA_2048"))
         cert_pem, key_pem = pem_pair(cert, key)
         bundle = cls(
             certificate=cert_pem,

@@ -26,7 +26,6 @@ import re
 import socketserver
 import ssl
 import sys
-import tempfile
 import threading
 
 from cryptography import x509
@@ -74,17 +73,10 @@ class CertStore:
         self.default_context.sni_callback = self._on_sni
 
     def _make_context(self, cert_pem, key_pem, chain_pem):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        ctx.set_alpn_protocols(["http/1.1"])
-        fd, path = tempfile.mkstemp(dir=self.tmp_dir, suffix=".pem")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(cert_pem.rstrip(b"\n") + b"\n" + _intermediates(chain_pem) + key_pem)
-            ctx.load_cert_chain(path)
-        finally:
-            os.unlink(path)
-        return ctx
+        from .ca import tls  # pylint: disable=import-outside-toplevel
+        return tls.server_context_from_pem(
+            cert_pem.rstrip(b"\n") + b"\n" + _intermediates(chain_pem) + key_pem, directory=self.tmp_dir,
+            min_version=ssl.TLSVersion.TLSv1_2, alpn=["http/1.1"])
 
     def context_for(self, server_name):
         """The SSLContext for ``server_name``, or None for the default *.cloudfront.net certificate."""

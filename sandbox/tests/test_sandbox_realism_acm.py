@@ -25,11 +25,9 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from linktrack_sandbox import realism, realism_acm, testing
+from linktrack_sandbox import ca, realism, realism_acm, testing
 
 WINDOWS = realism.Windows(1.0)
 SMALL_SCALE = 0.05
@@ -323,15 +321,9 @@ def test_managed_by_cloudfront_is_carried(real):
 # --- 9. key types in ListCertificates ---------------------------------------------------------------
 
 def _ec_certificate(name):
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False).sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM), key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    """A self-signed EC P-256 certificate for ``name``, valid for 30 days, and its key (PEM bytes)."""
+    leaf = ca.tls.self_signed_leaf([name], key=ca.tls.new_key("EC_prime256v1"), days=30)
+    return leaf.cert_pem.encode("ascii"), leaf.key_pem.encode("ascii")
 
 
 def test_list_without_key_types_returns_only_rsa(real):
