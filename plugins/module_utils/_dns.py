@@ -76,8 +76,8 @@ except ImportError:  # pragma: no cover - the module reports missing_required_li
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import Clock, LinktrackError, Progress, normalize_domain, poll_until
 from ansible_collections.linktrack.https.plugins.module_utils._common import result_from_exception
-from ansible_collections.linktrack.https.plugins.module_utils._records import RECORD_TYPES, answer_value, normalize_value, validate_port  # noqa: F401
-from ansible_collections.linktrack.https.plugins.module_utils._records import validate_seconds, validate_type  # noqa: F401
+from ansible_collections.linktrack.https.plugins.module_utils._records import answer_value, normalize_value, validate_port
+from ansible_collections.linktrack.https.plugins.module_utils._records import validate_seconds, validate_type
 
 MODES = ("all", "any")
 STATES = ("present", "absent")

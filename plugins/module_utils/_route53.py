@@ -36,8 +36,8 @@ import re
 from ansible_collections.linktrack.https.plugins.module_utils._aws import new_caller
 from ansible_collections.linktrack.https.plugins.module_utils._common import Clock, Differences, LinktrackError, Progress, error_code
 from ansible_collections.linktrack.https.plugins.module_utils._common import normalize_domain, poll_until, result_from_exception
-from ansible_collections.linktrack.https.plugins.module_utils._records import RECORD_TYPES, answer_value, normalize_value, txt_encode  # noqa: F401
-from ansible_collections.linktrack.https.plugins.module_utils._records import validate_seconds, validate_type  # noqa: F401
+from ansible_collections.linktrack.https.plugins.module_utils._records import RECORD_TYPES, answer_value, normalize_value, txt_encode
+from ansible_collections.linktrack.https.plugins.module_utils._records import validate_seconds, validate_type
 
 ALIAS_TYPES = ("A", "AAAA")
 # The hosted zone id of every CloudFront distribution's domain name.

@@ -204,10 +204,10 @@ from ansible_collections.linktrack.https.plugins.module_utils._dns import (
     HAS_DNSPYTHON,
     MATCHES,
     MODES,
-    RECORD_TYPES,
     STATES,
     run_module,
 )
+from ansible_collections.linktrack.https.plugins.module_utils._records import RECORD_TYPES
 
 # The action plugin of the same name validates with these too (plugins/action/).
 ARGUMENT_SPEC = dict(

@@ -310,9 +310,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
 from ansible_collections.linktrack.https.plugins.module_utils._route53 import (
     CLOUDFRONT_HOSTED_ZONE_ID,
-    RECORD_TYPES,
     run_module,
 )
+from ansible_collections.linktrack.https.plugins.module_utils._records import RECORD_TYPES
 
 # The action plugin of the same name validates with these too (plugins/action/).
 RECORD_OPTIONS = dict(
