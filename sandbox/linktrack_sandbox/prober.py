@@ -326,6 +326,14 @@ class Prober:
     def summary(self, https_from=None, https_until=None):  # pylint: disable=too-many-locals
         """Figures per scheme; https failures count only in [https_from, https_until) (default: cutover to revert)."""
         clicks, marks = self.snapshot()
+        # From the click records, not from the threads' live marks: a click's time is its start, so the cutover is
+        # the start of the first click whose DNS answer pointed at the edge, the revert that of the first later click
+        # whose answer pointed at an origin (two threads may note them in either order).
+        edge_times = [c["t"] for c in clicks if c["dns"] and c["dns"]["kind"] == "edge"]
+        self.cutover_at = min(edge_times) if edge_times else None
+        back = [c["t"] for c in clicks if self.cutover_at is not None and c["t"] > self.cutover_at
+                and c["dns"] and c["dns"]["kind"] == "origin"]
+        self.revert_at = min(back) if back else None
         https_from = self.cutover_at if https_from is None else https_from
         https_until = self.revert_at if https_until is None else https_until
         end = self.stopped_at or time.time()
