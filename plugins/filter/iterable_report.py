@@ -14,8 +14,8 @@ short_description: The block of step 6 of the link_domain role that a person can
 version_added: 0.2.0
 description:
   - Turns the result of M(linktrack.https.iterable_tracking_domain) into the lines the role prints after step 6
-    of P(linktrack.https.link_domain#role): what a person must still do in Iterable (the module's
-    C(iterable_steps)), or that the domain is verified and confirmed, and each check with its status and reason.
+    of P(linktrack.https.link_domain#role), that is what a person must still do in Iterable (the module's
+    C(iterable_steps)) or that the domain is verified and confirmed, and each check with its status and reason.
   - Without a result (no distribution yet) it says that nothing was checked.
 author:
   - linktrack.https contributors (@linktrack-https)
@@ -42,7 +42,9 @@ options:
 EXAMPLES = r"""
 - name: Iterable | What a person must still do in Iterable
   ansible.builtin.debug:
-    msg: "{{ link_domain_iterable | linktrack.https.iterable_report(domain, link_domain_iterable_confirmed, ansible_check_mode) }}"
+    msg: >-
+      {{ link_domain_iterable | linktrack.https.iterable_report('links.example.com', link_domain_iterable_confirmed,
+         ansible_check_mode) }}
 """
 
 RETURN = r"""

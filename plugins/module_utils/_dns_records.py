@@ -491,13 +491,12 @@ def run(params, check_mode=False, client_factory=None, progress=None, checker=No
     result = {"changed": changed, "provider": provider.name, "purpose": params["purpose"], "state": request.state,
               "records": records, "confirmed": [], "blocked": False}
     if changed and not params["allow_changes"]:
+        subject = params.get("subject") or request.subject
+        reason = params["blocked_reason"] or "the changes are not allowed."
         if not check_mode:
-            raise LinktrackError("The DNS record of %s was not changed: %s" % (params.get("subject") or request.subject, params["blocked_reason"]
-                                                                               or "the changes are not allowed."),
+            raise LinktrackError("The DNS record of %s was not changed: %s" % (subject, reason),
                                  field="allow_changes", details={"records": records, "changed": False})
-        result.update(changed=False, blocked=True,
-                      report=["check mode: %s is not changed; %s" % (params.get("subject") or request.subject, params["blocked_reason"]
-                                                                    or "the changes are not allowed.")])
+        result.update(changed=False, blocked=True, report=["check mode: %s is not changed; %s" % (subject, reason)])
         return result
     if isinstance(provider, ManualProvider) and changed:
         pending = set((x["name"], x["type"]) for x in records if x["changed"])

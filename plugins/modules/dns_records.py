@@ -190,11 +190,15 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status prediction without modifying the target.
     support: full
     details: Reads only; the report shows what would change, and V(manual) shows the instructions without waiting.
   diff_mode:
+    description: Would return details on what has changed in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: controller
 notes:
   - The AWS options only matter for V(route53).

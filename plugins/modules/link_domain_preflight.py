@@ -125,15 +125,19 @@ options:
     type: raw
   teardown_confirm:
     description:
-      - The role's C(link_domain_teardown_confirm). Entry point teardown only: must be the tracking domain.
+      - The role's C(link_domain_teardown_confirm). Entry point teardown only; it must be the tracking domain.
     type: raw
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status prediction without modifying the target.
     support: full
     details: Only checks.
   diff_mode:
+    description: Would return details on what has changed in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: controller
 """
 
