@@ -182,7 +182,7 @@ class Verifier:
         self.utcnow = utcnow or _utcnow
         self.dns_query = dns_query or (lambda name, rdtype, servers: _dns.DnsChecker(
             timeout=min(settings.timeout, 5)).query_authoritative(name, rdtype, servers))
-        self.end_to_end = end_to_end or (lambda e2e: _iterable.verify(e2e))
+        self.end_to_end = end_to_end or _iterable.verify
         self.checks = dict((name, None) for name in CHECK_NAMES)
         self.certificate = None
         self.distribution = None

@@ -20,7 +20,7 @@ description:
     C(ListDistributions) only when C(InUseBy) names none carrying the domain. The rest is DNS, TLS and HTTP from
     outside.
   - "Checks, each C(passed), C(warning), C(failed) or C(skipped) (an earlier check failed) with a one-line reason
-    in RV(checks) -
+    in RV(checks):
     C(certificate) (exists, ISSUED, covers the name),
     C(certificate_expiry) (days left against O(days_warn) and O(days_fail)),
     C(certificate_renewal) (C(RenewalEligibility) and C(RenewalSummary.RenewalStatus)),
@@ -175,7 +175,7 @@ checks:
   sample:
     - {name: certificate_expiry, status: passed, reason: "380 days left (NotAfter 2027-12-18; warn below 45, fail below 14)"}
 summary:
-  description: One line per check, C(DOMAIN CHECK: STATUS - REASON).
+  description: "One line per check: C(DOMAIN CHECK: STATUS - REASON)."
   returned: success
   type: list
   elements: str
