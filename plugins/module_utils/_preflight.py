@@ -108,7 +108,7 @@ def parents(name):
 
 def caa_issuer_domain(value):
     """The issuer domain of an ``issue``/``issuewild`` value (RFC 8659 section 4.2: parameters after ';')."""
-    return _norm(str(value).strip().strip('"').split(";")[0]) if value is not None else ""
+    return _norm(str(value).strip().strip('"').split(";", 1)[0]) if value is not None else ""
 
 
 def caa_allows_amazon(records, wildcard=False):
