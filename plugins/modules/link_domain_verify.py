@@ -13,7 +13,7 @@ module: link_domain_verify
 short_description: Check, read only, that a tracking domain's HTTPS through CloudFront keeps working
 version_added: 0.2.0
 description:
-  - The day-two check of a tracking domain set up by the role M(linktrack.https.link_domain) (or by hand after
+  - The day-two check of a tracking domain set up by the role C(linktrack.https.link_domain) (or by hand after
     Iterable's guide). It reads and checks and changes nothing, in check mode or not.
   - At most four AWS requests, all reads - ACM C(ListCertificates) (not when O(certificate_arn) is given) and
     C(DescribeCertificate), CloudFront C(GetDistribution) of the distribution in the certificate's C(InUseBy), and
