@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: link_domain_verify
 short_description: Check, read only, that a tracking domain's HTTPS through CloudFront keeps working
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The day-two check of a tracking domain set up by the role C(linktrack.https.link_domain) (or by hand after
     Iterable's guide). It reads and checks and changes nothing, in check mode or not.

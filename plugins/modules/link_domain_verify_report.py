@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: link_domain_verify_report
 short_description: Write the reports of many link_domain_verify results (JSON, JUnit XML, Prometheus textfile)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Takes the registered results of M(linktrack.https.link_domain_verify), one per tracking domain, and writes
     a JSON report (O(json_path)), a JUnit XML file with one testsuite and one testcase per domain and check
