@@ -592,8 +592,6 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         result["failed"] = True
         result["msg"] = "DNS preflight for %s refused, nothing was changed: %s" % (
             result["name"], " ".join(result["problems"]))
-    if diff:
-        result["diff"] = {"before": "", "after": ""}
     return result
 
 

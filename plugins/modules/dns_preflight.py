@@ -41,6 +41,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - linktrack.https.attributes.read_only
 options:
   name:
     description: The tracking domain, such as V(links.example.com).
@@ -113,7 +114,7 @@ options:
     type: float
     default: 3
 notes:
-  - Supports check mode and diff mode; the module never changes anything and always reports C(changed=false).
+  - Supports check mode (it runs the same way); the module never changes anything and always reports C(changed=false).
   - On real DNS, the delegation is what the TLD's servers answer (asked directly, so no cache); a change made at the
     registrar shows there within minutes, but resolvers may keep the old delegation for its TTL (often two days).
 """
