@@ -169,9 +169,7 @@ class WireDns:
                 question = dns.message.make_query(qname, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
                 question.flags &= ~dns.flags.RD
                 try:
-                    response = self.transport.udp(question, address, timeout=self.timeout, port=server.port)
-                    if response.flags & dns.flags.TC:
-                        response = self.transport.tcp(question, address, timeout=self.timeout, port=server.port)
+                    response = self._exchange(question, address, server.port)
                 except (OSError, dns.exception.DNSException) as exc:
                     last = _answer("error", reason="%s: %s" % (server.label, exc or type(exc).__name__))
                     continue
@@ -181,6 +179,19 @@ class WireDns:
                     return result
                 last = result
         return last
+
+    def _exchange(self, question, address, port):
+        """One question: UDP, UDP again after a timeout (as a stub resolver retries), TCP when truncated."""
+        for attempt in (1, 2):
+            try:
+                response = self.transport.udp(question, address, timeout=self.timeout, port=port)
+                break
+            except dns.exception.Timeout:
+                if attempt == 2:
+                    raise
+        if response.flags & dns.flags.TC:
+            response = self.transport.tcp(question, address, timeout=self.timeout, port=port)
+        return response
 
     @staticmethod
     def _interpret(qname, rdtype, response, label):

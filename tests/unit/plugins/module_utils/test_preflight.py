@@ -391,3 +391,23 @@ def test_zone_of_a_cname_name_is_found_one_level_up():
     fake = FakeDns(zone={("links.example.com", "SOA"): answer("cname", ["links.iterable.com"], zone=None)})
     assert run(fake)["zone"] == "example.com"
     assert ("example.com", "SOA", ("192.0.2.1",)) in fake.asked
+
+
+def test_wire_retries_a_udp_timeout_once():
+    import dns.exception
+
+    qname = dns.name.from_text("example.com.")
+    soa = dns.rrset.from_text("example.com.", 60, "IN", "SOA", "ns1.example.com. h.example.com. 1 2 3 4 5")
+
+    class Transport:
+        calls = 0
+
+        def udp(self, question, address, timeout=None, port=None):
+            Transport.calls += 1
+            if Transport.calls == 1:
+                raise dns.exception.Timeout()
+            return _response(qname, "SOA", answer_rrsets=[soa])
+
+    wire = WireDns(timeout=0.1, transport=Transport())
+    result = wire.ask("example.com", "SOA", [Server("192.0.2.1", 53, ["192.0.2.1"])])
+    assert result["status"] == "answer" and Transport.calls == 2
