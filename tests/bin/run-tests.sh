@@ -10,7 +10,7 @@
 #   STAGE           on every leg in $LEGS (default: "oldest newest")
 #   STAGE@LEG       on that leg only, e.g. integration@newest
 #   oldest, newest  every leg stage on that leg
-# Stages that are not about the Ansible line run once, in .venv: sandbox docs contract reliability.
+# Stages that are not about the Ansible line run once, in .venv: sandbox docs contract reliability migration.
 # Every stage that fails is reported at the end; the exit code is non-zero if any failed.
 # A leg whose venv is missing fails its stages (run tests/bin/bootstrap.sh): a leg is never skipped.
 # Stages that need the sandbox start a private instance per leg (own ports and
@@ -57,8 +57,8 @@ hr() { printf '\n==== %s ====\n' "$*"; }
 # offset below) and state directory, all run by .venv's Python. Stages run in a
 # pipeline or in the background (a subshell), so "this run started the sandbox"
 # is a file, not a variable: the EXIT trap of this shell must see it.
-SB_INSTANCES="oldest newest reliability contract"
-sb_offset() { case $1 in oldest) echo 0 ;; newest) echo 500 ;; reliability) echo 1000 ;; contract) echo 1500 ;; *) return 1 ;; esac; }
+SB_INSTANCES="oldest newest reliability contract migration"
+sb_offset() { case $1 in oldest) echo 0 ;; newest) echo 500 ;; reliability) echo 1000 ;; contract) echo 1500 ;; migration) echo 2000 ;; *) return 1 ;; esac; }
 sb_dir() { if [ "$1" = oldest ]; then echo "$TEST_SANDBOX_DIR"; else echo "$TEST_SANDBOX_DIR-$1"; fi; }
 sb_env() { echo "$(sb_dir "$1")/sandbox.env"; }
 sb_mark() { echo "$LOGDIR/sandbox-started-$1"; }
@@ -210,7 +210,17 @@ stage_reliability() {
   [ -d tests/reliability ] || { echo "no reliability tests yet"; return 77; }
   local inst; inst=$(solo_instance reliability)
   sandbox_up "$inst" || return 1
-  SANDBOX_ENV_FILE=$(sb_env "$inst") "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/reliability
+  # the click-prober migrations are a stage of their own (they take minutes and run in a lane beside this one)
+  SANDBOX_ENV_FILE=$(sb_env "$inst") "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/reliability \
+    --ignore=tests/reliability/test_migration.py
+}
+
+stage_migration() {
+  [ -f tests/reliability/test_migration.py ] || { echo "no migration tests yet"; return 77; }
+  local inst; inst=$(solo_instance migration)
+  sandbox_up "$inst" || return 1
+  SANDBOX_ENV_FILE=$(sb_env "$inst") MIGRATION_FIGURES=$LOGDIR/migration-figures.md \
+    "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/reliability/test_migration.py
 }
 
 # ----------------------------------------------------------------------------
@@ -270,7 +280,7 @@ for l in "${legs[@]}"; do leg_check "$l" || exit 2; done
 # against its own private sandbox. RUN_TESTS_LANES=0 runs every stage in order.
 # RUN_TESTS_QUICK and RUN_TESTS_LANE_LIST (lanes separated by ";") override both lists.
 QUICK_STAGES=${RUN_TESTS_QUICK:-units sanity lint docs-lint docs}
-IFS=';' read -r -a LANES <<< "${RUN_TESTS_LANE_LIST:-integration molecule;reliability;sandbox contract}"
+IFS=';' read -r -a LANES <<< "${RUN_TESTS_LANE_LIST:-integration molecule;reliability;migration;sandbox contract}"
 RUN_TESTS_LANES=${RUN_TESTS_LANES:-1}
 expand_stage() {  # expand_stage STAGE: prints NAME or NAME@LEG for every leg
   local l
