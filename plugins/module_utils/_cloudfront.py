@@ -687,14 +687,7 @@ class LinkDistribution:
                     "create the distribution by its alias %s." % (spec.distribution_id, spec.domain_name),
                     field="distribution_id",
                 )
-            found = {
-                "id": dist["Id"],
-                "arn": dist.get("ARN"),
-                "domain_name": dist.get("DomainName"),
-                "status": dist.get("Status"),
-                "config": dist["DistributionConfig"],
-                "etag": etag,
-            }
+            found = self._from_distribution(dist, etag)
             aliases = [a.lower() for a in _list(found["config"].get("Aliases"))]
             if spec.state == "present" and spec.domain_name not in aliases:
                 others = [s for s in self.list_by_alias(spec.domain_name) if s["Id"] != found["id"]]
@@ -733,21 +726,31 @@ class LinkDistribution:
         (ACM keeps a deleted distribution in InUseBy for minutes) or no longer carries the alias gives None, and the
         caller lists as without it.
         """
+        found = self._read_or_none(dist_id)
+        if found is None or spec.domain_name not in [a.lower().rstrip(".") for a in _list(found["config"].get("Aliases"))]:
+            return None
+        return found
+
+    def _read_or_none(self, dist_id):
+        """The distribution ``dist_id`` read with one GetDistribution, or None when CloudFront says NoSuchDistribution."""
         try:
             dist, etag = self.get_distribution(dist_id)
         except Exception as exc:  # noqa: BLE001 - only NoSuchDistribution is expected
             if error_code(exc) != "NoSuchDistribution":
                 raise
             return None
-        config = dist.get("DistributionConfig") or {}
-        if spec.domain_name not in [a.lower().rstrip(".") for a in _list(config.get("Aliases"))]:
-            return None
+        return self._from_distribution(dist, etag)
+
+    @staticmethod
+    def _from_distribution(dist, etag):
+        """A GetDistribution answer as locate() returns it (Distribution always holds its DistributionConfig:
+        CloudFront API reference, Distribution)."""
         return {
             "id": dist["Id"],
             "arn": dist.get("ARN"),
             "domain_name": dist.get("DomainName"),
             "status": dist.get("Status"),
-            "config": config,
+            "config": dist["DistributionConfig"],
             "etag": etag,
         }
 
@@ -872,20 +875,7 @@ class LinkDistribution:
             return found
         match = ALREADY_EXISTS_ID_RE.search(str(exc))
         if match:
-            try:
-                dist, etag = self.get_distribution(match.group(1))
-            except Exception as inner:  # noqa: BLE001
-                if error_code(inner) != "NoSuchDistribution":
-                    raise
-                return None
-            return {
-                "id": dist["Id"],
-                "arn": dist.get("ARN"),
-                "domain_name": dist.get("DomainName"),
-                "status": dist.get("Status"),
-                "config": dist["DistributionConfig"],
-                "etag": etag,
-            }
+            return self._read_or_none(match.group(1))
         return None
 
     def _update(self, found, spec, build, diffs_of):
