@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 name: iterable_report
 short_description: The block of step 6 of the link_domain role that a person cannot miss
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Turns the result of M(linktrack.https.iterable_tracking_domain) into the lines the role prints after step 6
     of P(linktrack.https.link_domain#role), that is what a person must still do in Iterable (the module's

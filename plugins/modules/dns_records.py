@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: dns_records
 short_description: Publish a few DNS records through Route 53, RFC 2136 or a person, and confirm them
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The DNS step of the P(linktrack.https.link_domain#role) role in one task, whatever the DNS provider.
   - Reads the current records, plans the changes with one planner shared by every provider (the records to UPSERT,

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: link_domain_preflight
 short_description: Check the inputs of the link_domain role, each problem naming its variable
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The first task of the P(linktrack.https.link_domain#role) role. Checks every input the role's
     C(meta/argument_specs.yml) cannot check (types and choices are checked there), with the same rules the modules
