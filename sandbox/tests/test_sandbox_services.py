@@ -78,8 +78,9 @@ def test_requested_certificate_is_issued_by_the_sandbox_ca_in_seconds(aws, sandb
     arn, status = _issued_certificate(acm, "cert.example.com")
     assert status == "ISSUED"
     # About 3 s with the AWS behaviour at scale 1 (records after 2 s, ISSUED 1 s after the CNAME answers)
-    # plus polling; moto's default would be 60 s. The margin is for busy 2-core machines.
-    assert time.monotonic() - started < 8.0
+    # plus polling. What this tells apart is the sandbox's issuance from moto's fixed 60 s, so the
+    # bound sits halfway: a 2-core machine running four lanes at once took over 8 s here.
+    assert time.monotonic() - started < 30.0
     described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
     assert described["KeyAlgorithm"] == "RSA_2048"
     assert described["SubjectAlternativeNames"] == ["cert.example.com"]
