@@ -50,8 +50,10 @@ except ImportError:  # pragma: no cover - the module reports missing_required_li
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import new_caller
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
+    Clock,
     LinktrackError,
     Progress,
+    format_duration,
     normalize_domain,
     result_from_exception,
 )
@@ -475,9 +477,12 @@ def validate(params):
                              % params["provider"], field="records")
 
 
-def run(params, check_mode=False, client_factory=None, progress=None, checker=None, transport=None):
+def run(params, check_mode=False, client_factory=None, progress=None, checker=None, transport=None, clock=None):
     """The result dict of one DNS step; raises ``LinktrackError`` (or an AWS error) on failure."""
     validate(params)
+    drain_seconds = params.get("drain_seconds") or 0
+    if drain_seconds < 0:
+        raise LinktrackError("drain_seconds: %r must be 0 or more." % (drain_seconds,), field="drain_seconds")
     kwargs = dict(check_mode=check_mode, client_factory=client_factory, progress=progress,
                   checker=checker or DnsChecker(timeout=3.0))
     if params["provider"] == "rfc2136" and transport is not None:
@@ -506,7 +511,37 @@ def run(params, check_mode=False, client_factory=None, progress=None, checker=No
         result["confirmed"] = confirm(provider, request, deletes, upserts, params, progress)
     result.update(provider.notes)
     result["report"] = report_lines(records, check_mode)
+    result["drained_seconds"] = 0
+    if changed and drain_seconds:
+        subject = params.get("subject") or request.subject
+        why = "%s (drain_seconds) for resolvers to drop the old answer of %s." % (format_duration(drain_seconds), subject)
+        if check_mode:
+            result["report"].append("check mode: would wait " + why)
+        else:
+            result["drained_seconds"] = drain(drain_seconds, subject, progress, clock)
+            result["report"].append("Waited " + why)
     return result
+
+
+def drain(seconds, subject, progress=None, clock=None, step=10.0):
+    """Wait ``seconds`` after a change, one progress line about every ``step`` seconds; the seconds waited.
+
+    Resolvers that cached the old answer keep using it for up to its TTL
+    (RFC 1035 section 3.2.1, RFC 2181 section 8): a caller that is about to
+    take away what the old answer pointed at (the teardown disabling the
+    distribution) waits that long first.
+    """
+    clock = clock or Clock()
+    tracker = Progress(report=progress, subject=subject)
+    start = clock.now()
+    while True:
+        elapsed = clock.now() - start
+        done = elapsed >= seconds
+        tracker.poll("draining resolver caches of the old answer", "done" if done else "waiting", elapsed, seconds,
+                     done=done)
+        if done:
+            return round(elapsed, 3)
+        clock.sleep(min(step, seconds - elapsed))
 
 
 def confirm(provider, request, deletes, upserts, params, progress):

@@ -123,6 +123,14 @@ options:
       - Why changes are not allowed, for the message when O(allow_changes=false).
     type: str
     default: ""
+  drain_seconds:
+    description:
+      - Seconds to wait after a change that was written and confirmed, before the task returns, so that
+        resolvers that cached the old answer (for up to its TTL) drop it. The role's teardown sets it to
+        the TTL of the record that pointed at the distribution, before it disables the distribution.
+      - V(0) waits nothing. Check mode waits nothing and says how long it would wait.
+    type: int
+    default: 0
   route53:
     description: Settings of the V(route53) provider.
     type: dict
@@ -274,6 +282,10 @@ blocked:
   description: Whether a change was needed but O(allow_changes=false) (check mode).
   returned: success
   type: bool
+drained_seconds:
+  description: The seconds waited after the change (O(drain_seconds)); V(0) when nothing changed or in check mode.
+  returned: success
+  type: float
 snapshot:
   description: For V(route53), the record sets as they are now; pass it as O(route53.snapshot) to a later call.
   returned: provider route53
@@ -315,6 +327,7 @@ ARGUMENT_SPEC = dict(
     timeout=dict(type="int", default=600),
     allow_changes=dict(type="bool", default=True),
     blocked_reason=dict(type="str", default=""),
+    drain_seconds=dict(type="int", default=0),
     route53=dict(type="dict", default={}, options=dict(
         zone=dict(type="str"),
         hosted_zone_id=dict(type="str"),

@@ -288,3 +288,56 @@ def test_run_module_turns_errors_into_a_failed_result_without_the_secret():
     p = params("rfc2136", CUTOVER, rfc2136=rfc2136(key_secret="%%%"))
     result = _dns_records.run_module(p)
     assert result["failed"] is True and "rfc2136.key_secret" in result["msg"] and "%%%" not in result["msg"]
+
+
+class FakeClock:
+    """A clock that does not sleep: ``sleep`` moves ``now``."""
+
+    def __init__(self):
+        self.t = 100.0
+        self.sleeps = []
+
+    def now(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+def test_drain_waits_after_a_written_change_with_progress_lines():
+    zone = FakeZone(records={("links.example.com", "CNAME"): (300, [DIST + "."])})
+    clock, lines = FakeClock(), []
+    revert = [{"name": "links.example.com", "type": "CNAME", "value": OLD, "ttl": 300}]
+    result = _dns_records.run(params("rfc2136", revert, rfc2136=rfc2136(), drain_seconds=25, subject="links.example.com"),
+                              checker=FakeChecker(zone), transport=zone, clock=clock, progress=lines.append)
+    assert result["changed"] is True and zone.records[("links.example.com", "CNAME")] == (300, [OLD + "."])
+    assert result["drained_seconds"] == 25 and sum(clock.sleeps) == 25 and clock.sleeps == [10.0, 10.0, 5.0]
+    assert lines[0] == "links.example.com: draining resolver caches of the old answer waiting, 0s of 25s"
+    assert lines[-1] == "links.example.com: draining resolver caches of the old answer done, 25s of 25s"
+    assert result["report"][-1] == ("Waited 25s (drain_seconds) for resolvers to drop the old answer of "
+                                    "links.example.com.")
+    # nothing changed: nothing to drain
+    clock2 = FakeClock()
+    again = _dns_records.run(params("rfc2136", revert, rfc2136=rfc2136(), drain_seconds=25),
+                             checker=FakeChecker(zone), transport=zone, clock=clock2)
+    assert again["changed"] is False and again["drained_seconds"] == 0 and clock2.sleeps == []
+
+
+def test_drain_check_mode_waits_nothing_and_says_so():
+    zone = FakeZone(records={("links.example.com", "CNAME"): (300, [DIST + "."])})
+    clock = FakeClock()
+    revert = [{"name": "links.example.com", "type": "CNAME", "value": OLD, "ttl": 300}]
+    result = _dns_records.run(params("rfc2136", revert, rfc2136=rfc2136(), drain_seconds=300), check_mode=True,
+                              checker=FakeChecker(zone), transport=zone, clock=clock)
+    assert result["changed"] is True and clock.sleeps == [] and result["drained_seconds"] == 0
+    assert result["report"][-1].startswith("check mode: would wait 5m (drain_seconds)")
+    assert zone.updates == []
+
+
+def test_drain_seconds_must_not_be_negative():
+    zone = FakeZone()
+    with pytest.raises(LinktrackError) as err:
+        _dns_records.run(params("rfc2136", CUTOVER, rfc2136=rfc2136(), drain_seconds=-1), checker=FakeChecker(zone),
+                         transport=zone)
+    assert err.value.field == "drain_seconds" and zone.updates == []
