@@ -2,11 +2,7 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Runs the cloudfront_link_distribution module inside Ansible's worker process when the task runs on the controller.
-
-See plugins/plugin_utils/_inprocess.py: same argument spec, same code
-(``_cloudfront.run_module``), same result; any other connection runs the module as usual.
-"""
+"""The cloudfront_link_distribution module, run in the worker process (see plugin_utils/_inprocess.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,18 +10,6 @@ __metaclass__ = type
 
 from ansible_collections.linktrack.https.plugins.module_utils._cloudfront import run_module
 from ansible_collections.linktrack.https.plugins.modules import cloudfront_link_distribution as module
-from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import (
-    HAS_BOTO3,
-    InProcessModuleAction,
-    preload_aws,
-)
+from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import in_process_action
 
-# botocore's data for the service, loaded once in the process that forks the workers
-preload_aws("cloudfront")
-
-
-class ActionModule(InProcessModuleAction):
-    MODULE = module
-    RUN = staticmethod(run_module)
-    AWS = True
-    AVAILABLE = HAS_BOTO3
+ActionModule = in_process_action(module, run_module, aws=True, preload=["cloudfront"])

@@ -2,26 +2,15 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Runs the dns_preflight module inside Ansible's worker process when the task runs on the controller.
-
-See plugins/plugin_utils/_inprocess.py: same argument spec, same code
-(``_preflight.run_module``), same result; any other connection runs the module as usual.
-"""
+"""The dns_preflight module, run in the worker process (see plugin_utils/_inprocess.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.linktrack.https.plugins.module_utils._preflight import (
-    HAS_DNSPYTHON,
-    run_module,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._dns import HAS_DNSPYTHON
+from ansible_collections.linktrack.https.plugins.module_utils._preflight import run_module
 from ansible_collections.linktrack.https.plugins.modules import dns_preflight as module
-from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import HAS_BOTO3, InProcessModuleAction
+from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import in_process_action
 
-
-class ActionModule(InProcessModuleAction):
-    MODULE = module
-    RUN = staticmethod(run_module)
-    AWS = True
-    AVAILABLE = HAS_DNSPYTHON and HAS_BOTO3
+ActionModule = in_process_action(module, run_module, aws=True, needs=[HAS_DNSPYTHON])

@@ -2,11 +2,7 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Runs the link_domain_verify module inside Ansible's worker process when the task runs on the controller.
-
-See plugins/plugin_utils/_inprocess.py: same argument spec, same code
-(``_verify.run_module``), same result; any other connection runs the module as usual.
-"""
+"""The link_domain_verify module, run in the worker process (see plugin_utils/_inprocess.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,18 +12,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._dns import HAS_DN
 from ansible_collections.linktrack.https.plugins.module_utils._tls import HAS_CRYPTOGRAPHY
 from ansible_collections.linktrack.https.plugins.module_utils._verify import run_module
 from ansible_collections.linktrack.https.plugins.modules import link_domain_verify as module
-from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import (
-    HAS_BOTO3,
-    InProcessModuleAction,
-    preload_aws,
-)
+from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import in_process_action
 
-# botocore's data for the services, loaded once in the process that forks the workers
-preload_aws("acm", "cloudfront")
-
-
-class ActionModule(InProcessModuleAction):
-    MODULE = module
-    RUN = staticmethod(run_module)
-    AWS = True
-    AVAILABLE = HAS_BOTO3 and HAS_DNSPYTHON and HAS_CRYPTOGRAPHY
+ActionModule = in_process_action(module, run_module,
+                                 aws=True, needs=[HAS_DNSPYTHON, HAS_CRYPTOGRAPHY], preload=["acm", "cloudfront"])

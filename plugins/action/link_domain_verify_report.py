@@ -2,11 +2,7 @@
 # Copyright: linktrack.https contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Runs the link_domain_verify_report module inside Ansible's worker process when the task runs on the controller.
-
-See plugins/plugin_utils/_inprocess.py: same argument spec, same code
-(``_verify.run_report_module``), same result; any other connection runs the module as usual.
-"""
+"""The link_domain_verify_report module, run in the worker process (see plugin_utils/_inprocess.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,10 +10,6 @@ __metaclass__ = type
 
 from ansible_collections.linktrack.https.plugins.module_utils._verify import run_report_module
 from ansible_collections.linktrack.https.plugins.modules import link_domain_verify_report as module
-from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import InProcessModuleAction
+from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import in_process_action
 
-
-class ActionModule(InProcessModuleAction):
-    MODULE = module
-    RUN = staticmethod(run_report_module)
-    AWS = False
+ActionModule = in_process_action(module, run_report_module)

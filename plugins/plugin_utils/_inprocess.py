@@ -402,3 +402,22 @@ class InProcessModuleAction(NormalAction):
         if warnings:
             result["warnings"] = list(result.get("warnings") or []) + remove_values(list(dict.fromkeys(warnings)), secrets)
         return result
+
+
+def in_process_action(module, run, aws=False, needs=(), preload=()):
+    """The ``ActionModule`` class of one module: each file of plugins/action/ is this one call.
+
+    ``module`` is the module's Python module (``ARGUMENT_SPEC``, ``MODULE_KWARGS``),
+    ``run`` the module_utils ``run_module`` its ``main()`` calls, ``aws`` whether it
+    takes amazon.aws's common options (boto3 is then needed too), ``needs`` the
+    ``HAS_*`` flags of the other libraries it imports, and ``preload`` the
+    botocore services whose data is loaded now, in the process that forks the
+    workers (``preload_aws``).
+    """
+    preload_aws(*preload)
+    available = all(needs) and (HAS_BOTO3 or not aws)
+    attributes = dict(MODULE=module, RUN=staticmethod(run), AWS=bool(aws), AVAILABLE=bool(available),
+                      __module__=getattr(module, "__name__", __name__).replace(".modules.", ".action."),
+                      __doc__="Runs %s inside Ansible's worker process (see plugin_utils/_inprocess.py)."
+                      % getattr(module, "__name__", "the module").rsplit(".", 1)[-1])
+    return type("ActionModule", (InProcessModuleAction,), attributes)

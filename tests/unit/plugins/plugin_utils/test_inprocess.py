@@ -531,3 +531,28 @@ def test_sessions_share_one_loader_and_its_search_path_does_not_grow():
     assert _inprocess._LOADERS == loaders
     assert list(next(iter(loaders.values())).search_paths) == paths
     assert len(paths) == len(set(paths))
+
+
+def test_in_process_action_builds_the_action_class_of_a_module(monkeypatch):
+    preloaded = []
+    monkeypatch.setattr(_inprocess, "preload_aws", lambda *services: preloaded.append(services))
+    recorder = Recorder()
+    action = _inprocess.in_process_action(FAKE_MODULE, recorder, aws=True, needs=[True, True], preload=["acm", "route53"])
+    assert issubclass(action, InProcessModuleAction)
+    assert action.__name__ == "ActionModule"
+    assert action.MODULE is FAKE_MODULE
+    assert action.RUN is recorder
+    assert action.AWS is True
+    assert action.AVAILABLE is _inprocess.HAS_BOTO3
+    assert preloaded == [("acm", "route53")]
+    plain = _inprocess.in_process_action(FAKE_MODULE, recorder)
+    assert (plain.AWS, plain.AVAILABLE) == (False, True)
+    assert preloaded == [("acm", "route53"), ()]
+
+
+@pytest.mark.parametrize("aws,needs,has_boto3", [(False, [True, False], True), (True, [], False), (True, [False], True)])
+def test_in_process_action_is_not_available_without_a_library(monkeypatch, aws, needs, has_boto3):
+    monkeypatch.setattr(_inprocess, "preload_aws", lambda *services: None)
+    monkeypatch.setattr(_inprocess, "HAS_BOTO3", has_boto3)
+    action = _inprocess.in_process_action(FAKE_MODULE, Recorder(), aws=aws, needs=needs)
+    assert action.AVAILABLE is False
