@@ -11,6 +11,7 @@ It holds the pieces every module uses, so that each exists once:
 
 * ``LinktrackError``: the one exception type raised by module_utils code; the
   module's ``main()`` turns it into a single ``fail_json``.
+* ``module_main``: every module's ``main()``.
 * ``normalize_domain``: validation and normalisation of host names.
 * ``poll_until``: the deadline loop with growing sleeps used where no botocore
   waiter exists.
@@ -27,6 +28,8 @@ __metaclass__ = type
 import random
 import re
 import time
+
+from ansible.module_utils.basic import missing_required_lib
 
 try:
     from botocore.exceptions import (
@@ -104,6 +107,32 @@ def result_from_exception(exc, result=None, caller=None):
     result.setdefault("changed", False)
     result.update(failed=True, msg=msg, field=field)
     return result
+
+
+def module_main(module_class, argument_spec, module_kwargs, run, requirements=(), client_factory=None):
+    """The ``main()`` of every module of the collection, in one place.
+
+    ``module_class`` is ``AnsibleModule`` (or amazon.aws's ``AnsibleAWSModule``
+    for the AWS modules, which then pass ``client_factory=aws_client``).
+    ``requirements`` lists ``(library, available, import_error)`` for the
+    libraries the module needs: a missing one fails with
+    ``missing_required_lib``'s message before any work. ``run`` is the
+    module_utils ``run_module`` the action plugin of the same name calls too;
+    its result dict is the module's result (``fail_json`` when it says
+    ``failed``).
+    """
+    module = module_class(argument_spec=argument_spec, **module_kwargs)
+    for library, available, import_error in requirements:
+        if not available:
+            module.fail_json(msg=missing_required_lib(library),
+                             exception=None if import_error is None else str(import_error))
+    call = dict(warn=module.warn)
+    if client_factory is not None:
+        call["client_factory"] = lambda service: client_factory(module, service)
+    result = run(module.params, module.check_mode, module._diff, **call)
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 REQUIRED = object()

@@ -67,10 +67,12 @@ try:
     import dns.rdatatype
     import dns.resolver
     import dns.tsig
+    import dns.update
 
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - the module reports missing_required_lib
+    dns = None  # the other module_utils import the package from here: ``from ._dns import dns``
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 

@@ -29,24 +29,6 @@ __metaclass__ = type
 
 import json
 import os
-import traceback
-
-try:
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
-    import dns.rdatatype
-    import dns.tsig
-    import dns.update
-
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - the module reports missing_required_lib
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import new_caller
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
@@ -58,6 +40,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     result_from_exception,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._dns import (
+    dns,
     TSIG_ALGORITHMS,
     DnsChecker,
     evaluate,

@@ -54,24 +54,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import traceback
 from collections import OrderedDict
-
-try:
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
-    import dns.rdatatype
-    import dns.resolver
-
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - the module reports missing_required_lib
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
     AwsCaller,
@@ -80,6 +63,8 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     normalize_domain,
 )
 from ansible_collections.linktrack.https.plugins.module_utils._dns import (
+    HAS_DNSPYTHON,
+    dns,
     EDNS_PAYLOAD,
     DnsChecker,
     parse_servers,

@@ -375,6 +375,7 @@ aws_requests:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
+from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
 from ansible_collections.linktrack.https.plugins.module_utils._cloudfront import (
     CACHE_MODES,
     HTTP_VERSIONS,
@@ -411,12 +412,7 @@ MODULE_KWARGS = dict(required_if=[("state", "present", ["certificate_arn"])], su
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    result = run_module(module.params, module.check_mode, module._diff, client_factory=lambda service: aws_client(module, service),
-                        warn=module.warn)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(AnsibleAWSModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, client_factory=aws_client)
 
 
 if __name__ == "__main__":

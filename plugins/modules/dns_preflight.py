@@ -198,6 +198,7 @@ dns_questions:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
+from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
 from ansible_collections.linktrack.https.plugins.module_utils._preflight import (
     CHECKS,
     ORIGINS,
@@ -223,12 +224,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    result = run_module(module.params, module.check_mode, module._diff,
-                        client_factory=lambda service: aws_client(module, service), warn=module.warn)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(AnsibleAWSModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, client_factory=aws_client)
 
 
 if __name__ == "__main__":

@@ -295,10 +295,9 @@ snapshot:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
-from ansible_collections.linktrack.https.plugins.module_utils._dns import TSIG_ALGORITHMS
+from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
+from ansible_collections.linktrack.https.plugins.module_utils._dns import DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON, TSIG_ALGORITHMS
 from ansible_collections.linktrack.https.plugins.module_utils._dns_records import (
-    DNSPYTHON_IMPORT_ERROR,
-    HAS_DNSPYTHON,
     PROVIDER_NAMES,
     STATES,
     run_module,
@@ -352,14 +351,8 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    if not HAS_DNSPYTHON:
-        module.fail_json(msg="dnspython is required", exception=DNSPYTHON_IMPORT_ERROR)
-    result = run_module(module.params, module.check_mode, module._diff,
-                        client_factory=lambda service: aws_client(module, service))
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(AnsibleAWSModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module,
+                requirements=[("dnspython", HAS_DNSPYTHON, DNSPYTHON_IMPORT_ERROR)], client_factory=aws_client)
 
 
 if __name__ == "__main__":

@@ -176,6 +176,7 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
 from ansible_collections.linktrack.https.plugins.module_utils._role_inputs import run_module
 
 # The action plugin of the same name validates with these too (plugins/action/).
@@ -211,11 +212,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    result = run_module(module.params, module.check_mode, module._diff)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module)
 
 
 if __name__ == "__main__":

@@ -202,6 +202,7 @@ aws_request_names:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
+from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
 from ansible_collections.linktrack.https.plugins.module_utils._verify import CHECK_NAMES, run_module
 
 # The action plugin of the same name validates with these too (plugins/action/).
@@ -226,12 +227,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    result = run_module(module.params, module.check_mode, False, client_factory=lambda service: aws_client(module, service),
-                        warn=module.warn)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(AnsibleAWSModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, client_factory=aws_client)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ counts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
 from ansible_collections.linktrack.https.plugins.module_utils._verify import run_report_module
 
 # The action plugin of the same name validates with these too (plugins/action/).
@@ -106,11 +107,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    result = run_report_module(module.params, module.check_mode)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_report_module)
 
 
 if __name__ == "__main__":

@@ -144,8 +144,9 @@ reason:
   sample: badsig
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
 from ansible_collections.linktrack.https.plugins.module_utils._dns import (
     DNSPYTHON_IMPORT_ERROR,
     HAS_DNSPYTHON,
@@ -167,13 +168,8 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    if not HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
-    result = run_module(module.params, module.check_mode, module._diff)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module,
+                requirements=[("dnspython", HAS_DNSPYTHON, DNSPYTHON_IMPORT_ERROR)])
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import (
     LinktrackError,
     Progress,
     format_duration,
+    module_main,
     normalize_domain,
     poll_until,
     result_from_exception,
@@ -277,3 +278,79 @@ def test_spec_fields_defaults_required_and_fresh_lists():
         Demo(count=1)
     with pytest.raises(TypeError, match="unknown fields \\['colour'\\]"):
         Demo(name="x", colour="red")
+
+
+class _Exit(Exception):
+    pass
+
+
+class _FakeModule:
+    """Records what ``module_main`` does with an AnsibleModule; exit_json and fail_json end the run as they do."""
+
+    made = []
+
+    def __init__(self, argument_spec, **kwargs):
+        self.argument_spec = argument_spec
+        self.kwargs = kwargs
+        self.params = dict(name="links.example.com")
+        self.check_mode = True
+        self._diff = True
+        self.warnings = []
+        self.ended = None
+        _FakeModule.made.append(self)
+
+    def warn(self, line):
+        self.warnings.append(line)
+
+    def exit_json(self, **result):
+        self.ended = ("exit_json", result)
+        raise _Exit()
+
+    def fail_json(self, **result):
+        self.ended = ("fail_json", result)
+        raise _Exit()
+
+
+def _main(run, **kwargs):
+    del _FakeModule.made[:]
+    with pytest.raises(_Exit):
+        module_main(_FakeModule, {"name": {"type": "str"}}, {"supports_check_mode": True}, run, **kwargs)
+    return _FakeModule.made[0]
+
+
+def test_module_main_runs_the_module_code_with_the_module_s_params_and_exits_with_its_result():
+    calls = []
+
+    def run(params, check_mode, diff, **call):
+        calls.append((params, check_mode, diff, sorted(call)))
+        call["warn"]("a warning")
+        return {"changed": True, "value": 3}
+
+    module = _main(run)
+    assert module.argument_spec == {"name": {"type": "str"}}
+    assert module.kwargs == {"supports_check_mode": True}
+    assert calls == [({"name": "links.example.com"}, True, True, ["warn"])]
+    assert module.warnings == ["a warning"]
+    assert module.ended == ("exit_json", {"changed": True, "value": 3})
+
+
+def test_module_main_fails_with_a_failed_result_and_gives_aws_modules_a_client_factory():
+    made = []
+
+    def run(params, check_mode, diff, warn=None, client_factory=None):
+        return {"failed": True, "msg": "no", "client": client_factory("acm")}
+
+    module = _main(run, client_factory=lambda module, service: made.append((module, service)) or "client of %s" % service)
+    assert module.ended == ("fail_json", {"failed": True, "msg": "no", "client": "client of acm"})
+    assert made == [(module, "acm")]
+
+
+def test_module_main_names_a_missing_library_before_any_work():
+    def run(*args, **kwargs):
+        raise AssertionError("the module code ran without its library")
+
+    module = _main(run, requirements=[("dnspython", True, None), ("cryptography", False, ImportError("no cryptography"))])
+    kind, result = module.ended
+    assert kind == "fail_json"
+    assert "cryptography" in result["msg"] and "dnspython" not in result["msg"]
+    assert result["exception"] == "no cryptography"
