@@ -75,6 +75,8 @@ except ImportError:  # pragma: no cover - the module reports missing_required_li
     dns = None  # the other module_utils import the package from here: ``from ._dns import dns``
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+# what a module passes to module_main(requirements=...)
+DNSPYTHON_REQUIREMENT = ("dnspython", HAS_DNSPYTHON, DNSPYTHON_IMPORT_ERROR)
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import Clock, LinktrackError, Progress, normalize_domain, poll_until
 from ansible_collections.linktrack.https.plugins.module_utils._common import result_from_exception

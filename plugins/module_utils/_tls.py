@@ -67,6 +67,8 @@ try:
 except ImportError as _exc:  # pragma: no cover - the module reports missing_required_lib
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = _exc
+# what a module passes to module_main(requirements=...)
+CRYPTOGRAPHY_REQUIREMENT = ("cryptography", HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR)
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import Clock, LinktrackError, Progress, normalize_domain, poll_until
 from ansible_collections.linktrack.https.plugins.module_utils._common import result_from_exception

@@ -200,14 +200,7 @@ attempts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
-from ansible_collections.linktrack.https.plugins.module_utils._dns import (
-    DNSPYTHON_IMPORT_ERROR,
-    HAS_DNSPYTHON,
-    MATCHES,
-    MODES,
-    STATES,
-    run_module,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._dns import DNSPYTHON_REQUIREMENT, MATCHES, MODES, STATES, run_module
 from ansible_collections.linktrack.https.plugins.module_utils._records import RECORD_TYPES
 
 # The action plugin of the same name validates with these too (plugins/action/).
@@ -227,8 +220,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module,
-                requirements=[("dnspython", HAS_DNSPYTHON, DNSPYTHON_IMPORT_ERROR)])
+    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, requirements=[DNSPYTHON_REQUIREMENT])
 
 
 if __name__ == "__main__":

@@ -296,12 +296,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
 from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
-from ansible_collections.linktrack.https.plugins.module_utils._dns import DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON, TSIG_ALGORITHMS
-from ansible_collections.linktrack.https.plugins.module_utils._dns_records import (
-    PROVIDER_NAMES,
-    STATES,
-    run_module,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._dns import DNSPYTHON_REQUIREMENT, TSIG_ALGORITHMS
+from ansible_collections.linktrack.https.plugins.module_utils._dns_records import PROVIDER_NAMES, STATES, run_module
 from ansible_collections.linktrack.https.plugins.module_utils._records import RECORD_TYPES
 
 # The action plugin of the same name validates with these too (plugins/action/).
@@ -352,7 +348,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 def main():
     module_main(AnsibleAWSModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module,
-                requirements=[("dnspython", HAS_DNSPYTHON, DNSPYTHON_IMPORT_ERROR)], client_factory=aws_client)
+                requirements=[DNSPYTHON_REQUIREMENT], client_factory=aws_client)
 
 
 if __name__ == "__main__":

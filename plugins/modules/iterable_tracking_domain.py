@@ -310,15 +310,9 @@ wait_history:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
-from ansible_collections.linktrack.https.plugins.module_utils._dns import (
-    DNSPYTHON_IMPORT_ERROR,
-    HAS_DNSPYTHON,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._dns import DNSPYTHON_REQUIREMENT
 from ansible_collections.linktrack.https.plugins.module_utils._iterable import run_module
-from ansible_collections.linktrack.https.plugins.module_utils._tls import (
-    CRYPTOGRAPHY_IMPORT_ERROR,
-    HAS_CRYPTOGRAPHY,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._tls import CRYPTOGRAPHY_REQUIREMENT
 
 # The action plugin of the same name validates with these too (plugins/action/).
 ARGUMENT_SPEC = dict(
@@ -346,9 +340,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module,
-                requirements=[("dnspython", HAS_DNSPYTHON, DNSPYTHON_IMPORT_ERROR),
-                              ("cryptography", HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR)])
+    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, requirements=[DNSPYTHON_REQUIREMENT, CRYPTOGRAPHY_REQUIREMENT])
 
 
 if __name__ == "__main__":

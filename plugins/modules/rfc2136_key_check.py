@@ -147,12 +147,7 @@ reason:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
-from ansible_collections.linktrack.https.plugins.module_utils._dns import (
-    DNSPYTHON_IMPORT_ERROR,
-    HAS_DNSPYTHON,
-    TSIG_ALGORITHMS,
-    run_key_check_module as run_module,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._dns import DNSPYTHON_REQUIREMENT, TSIG_ALGORITHMS, run_key_check_module as run_module
 
 # The action plugin of the same name validates with these too (plugins/action/).
 ARGUMENT_SPEC = dict(
@@ -168,8 +163,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module,
-                requirements=[("dnspython", HAS_DNSPYTHON, DNSPYTHON_IMPORT_ERROR)])
+    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, requirements=[DNSPYTHON_REQUIREMENT])
 
 
 if __name__ == "__main__":

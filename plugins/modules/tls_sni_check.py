@@ -305,12 +305,7 @@ openssl_command:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
-from ansible_collections.linktrack.https.plugins.module_utils._tls import (
-    CRYPTOGRAPHY_IMPORT_ERROR,
-    HAS_CRYPTOGRAPHY,
-    MIN_TLS_VERSIONS,
-    run_module,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._tls import CRYPTOGRAPHY_REQUIREMENT, MIN_TLS_VERSIONS, run_module
 
 # The action plugin of the same name validates with these too (plugins/action/).
 ARGUMENT_SPEC = dict(
@@ -330,8 +325,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module,
-                requirements=[("cryptography", HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR)])
+    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, requirements=[CRYPTOGRAPHY_REQUIREMENT])
 
 
 if __name__ == "__main__":
