@@ -329,25 +329,12 @@ wait_history:
       Empty when nothing was awaited.
     - "Run by the action plugin, each poll is also shown while the task runs, as
       C(links.example.com: distribution E2QWRUHAPOMQZL InProgress, 3m10s of 40m)."
+    - Each entry has the keys of RV(linktrack.https.dns_record_wait#module:wait_history); here C(what) is
+      C(distribution ID), C(state) the status seen (C(InProgress) or C(Deployed)), C(elapsed) the seconds since the
+      wait began and C(timeout) O(wait_timeout).
   returned: always
   type: list
   elements: dict
-  contains:
-    what:
-      description: What was awaited, C(distribution ID).
-      type: str
-    state:
-      description: The status seen, C(InProgress) or C(Deployed).
-      type: str
-    elapsed:
-      description: Seconds since the wait began.
-      type: float
-    timeout:
-      description: The wait's deadline in seconds (O(wait_timeout)).
-      type: int
-    done:
-      description: Whether this poll ended the wait.
-      type: bool
   sample:
     - {what: distribution E2QWRUHAPOMQZL, state: InProgress, elapsed: 0.0, timeout: 2400, done: false}
     - {what: distribution E2QWRUHAPOMQZL, state: Deployed, elapsed: 190.4, timeout: 2400, done: true}

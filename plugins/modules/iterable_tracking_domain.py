@@ -283,25 +283,12 @@ wait_history:
     - One entry per attempt of the end-to-end checks, the first and the latest ones when there were more than 200.
     - "Run by the action plugin, each poll is also shown while the task runs (not for a single try, nor for a
       first one that already passes)."
+    - Each entry has the keys of RV(linktrack.https.dns_record_wait#module:wait_history); here C(what) is C(end-to-end
+      checks of DOMAIN), C(state) is C(done) when the checks passed and C(waiting) when they did not yet, and
+      C(timeout) is O(wait_timeout) (0 for a single attempt).
   returned: always
   type: list
   elements: dict
-  contains:
-    what:
-      description: C(end-to-end checks of DOMAIN).
-      type: str
-    state:
-      description: C(done) when the checks passed, C(waiting) when they did not yet.
-      type: str
-    elapsed:
-      description: Seconds since the first one.
-      type: float
-    timeout:
-      description: The wait's deadline in seconds (O(wait_timeout); 0 for a single attempt).
-      type: float
-    done:
-      description: Whether this one ended the wait.
-      type: bool
   sample:
     - {what: end-to-end checks of links.example.com, state: waiting, elapsed: 0.0, timeout: 300, done: false}
     - {what: end-to-end checks of links.example.com, state: done, elapsed: 6.2, timeout: 300, done: true}

@@ -273,25 +273,12 @@ wait_history:
     - One entry per handshake attempt, the first and the latest ones when there were more than 200.
     - "Run by the action plugin, each poll is also shown while the task runs (not for a single try, nor for a
       first one that already passes)."
+    - Each entry has the keys of RV(linktrack.https.dns_record_wait#module:wait_history); here C(what) is C(TLS check
+      of SERVER_NAME:), C(state) is C(passed) or how many checks failed (C(2 of 9 checks failing)), and C(timeout) is
+      O(wait_timeout) (0 for a single try).
   returned: always
   type: list
   elements: dict
-  contains:
-    what:
-      description: C(TLS check of SERVER_NAME:).
-      type: str
-    state:
-      description: C(passed), or how many checks failed, C(2 of 9 checks failing).
-      type: str
-    elapsed:
-      description: Seconds since the first one.
-      type: float
-    timeout:
-      description: The wait's deadline in seconds (O(wait_timeout); 0 for a single try).
-      type: float
-    done:
-      description: Whether this one ended the wait.
-      type: bool
   sample:
     - {what: 'TLS check of links.example.com:', state: 2 of 9 checks failing, elapsed: 0.0, timeout: 300, done: false}
     - {what: 'TLS check of links.example.com:', state: passed, elapsed: 4.1, timeout: 300, done: true}
