@@ -198,12 +198,8 @@ notes:
     then C(AssociateAlias)), as the CloudFront Developer Guide's "Move an alternate domain name" describes.
   - Only the fields the module owns appear in RV(differences) and in C(--diff). Custom origin header values are
     never shown, only their names.
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - linktrack.https.attributes
-  - linktrack.https.wait
+extends_documentation_fragment: [amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3,
+  linktrack.https.attributes, linktrack.https.wait]
 """
 
 EXAMPLES = r"""

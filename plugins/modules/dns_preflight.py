@@ -37,11 +37,8 @@ author:
 requirements:
   - dnspython
   - boto3 (only with O(candidate_distributions))
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - linktrack.https.attributes.read_only
+extends_documentation_fragment: [amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3,
+  linktrack.https.attributes.read_only, linktrack.https.attributes]
 options:
   name:
     description: The tracking domain, such as V(links.example.com).

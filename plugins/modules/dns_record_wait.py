@@ -25,9 +25,7 @@ description:
   - Only reads; check mode runs it the same way.
 author:
   - linktrack.https contributors (@linktrack-https)
-extends_documentation_fragment:
-  - linktrack.https.attributes.read_only
-  - linktrack.https.dns
+extends_documentation_fragment: [linktrack.https.attributes.read_only, linktrack.https.attributes, linktrack.https.dns]
 requirements:
   - dnspython
 options:

@@ -192,22 +192,13 @@ options:
       records_file:
         description: A file on the controller to write the zone lines to (only when a change is needed).
         type: path
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3,
+  linktrack.https.attributes.controller, linktrack.https.attributes.read_only, linktrack.https.attributes]
 attributes:
   check_mode:
-    description: Can run in check mode and return the changed status prediction without modifying the target.
-    support: full
     details: Reads only; the report shows what would change, and V(manual) shows the instructions without waiting.
   diff_mode:
-    description: Would return details on what has changed in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: controller
+    details: No diff; RV(records) gives each record's value before and after.
 notes:
   - The AWS options only matter for V(route53).
   - Run by the action plugin, the manual instructions and every poll are shown while the task runs.

@@ -37,9 +37,7 @@ description:
   - The module never changes anything; RV(ignore:changed) is always false.
 author:
   - linktrack.https contributors (@linktrack-https)
-extends_documentation_fragment:
-  - linktrack.https.attributes.read_only
-  - linktrack.https.tls
+extends_documentation_fragment: [linktrack.https.attributes.read_only, linktrack.https.attributes, linktrack.https.tls]
 requirements:
   - dnspython >= 2.0
   - cryptography

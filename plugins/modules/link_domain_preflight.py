@@ -22,6 +22,8 @@ description:
   - Makes no request and changes nothing; the options are the role's variables without the C(link_domain_) prefix.
 author:
   - linktrack.https contributors (@linktrack-https)
+extends_documentation_fragment: [linktrack.https.attributes.controller, linktrack.https.attributes.read_only,
+  linktrack.https.attributes]
 options:
   name:
     description:
@@ -129,16 +131,7 @@ options:
     type: raw
 attributes:
   check_mode:
-    description: Can run in check mode and return the changed status prediction without modifying the target.
-    support: full
     details: Only checks.
-  diff_mode:
-    description: Would return details on what has changed in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: controller
 """
 
 EXAMPLES = r"""

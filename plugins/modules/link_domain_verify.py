@@ -103,17 +103,8 @@ options:
     description: Fail the task when a check failed.
     type: bool
     default: false
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: The module reads only, so check mode runs the same checks.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is nothing to diff.
+extends_documentation_fragment: [amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3,
+  linktrack.https.attributes.read_only, linktrack.https.attributes]
 requirements:
   - boto3
   - dnspython

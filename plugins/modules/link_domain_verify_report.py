@@ -24,6 +24,7 @@ description:
   - Fails when a domain failed, unless O(fail_on_error=false), so that the run's exit status says it.
 author:
   - linktrack.https contributors (@linktrack-https)
+extends_documentation_fragment: [linktrack.https.attributes.read_only, linktrack.https.attributes]
 options:
   results:
     description: The results of M(linktrack.https.link_domain_verify), one per domain.
@@ -45,11 +46,9 @@ options:
     default: true
 attributes:
   check_mode:
-    support: full
-    description: Writes the same files; nothing outside them is touched.
+    details: Writes the same files; nothing outside them is touched.
   diff_mode:
-    support: none
-    description: The reports are output, not state.
+    details: The reports are output, not state.
 seealso:
   - module: linktrack.https.link_domain_verify
 """

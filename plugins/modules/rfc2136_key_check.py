@@ -25,8 +25,7 @@ description:
   - Only reads; check mode runs it the same way.
 author:
   - linktrack.https contributors (@linktrack-https)
-extends_documentation_fragment:
-  - linktrack.https.attributes.read_only
+extends_documentation_fragment: [linktrack.https.attributes.read_only, linktrack.https.attributes]
 requirements:
   - dnspython
 options:

@@ -32,9 +32,7 @@ description:
   - Uses Python's C(ssl) module and the C(cryptography) library; it does not run the C(openssl) program.
 author:
   - linktrack.https contributors (@linktrack-https)
-extends_documentation_fragment:
-  - linktrack.https.attributes.read_only
-  - linktrack.https.tls
+extends_documentation_fragment: [linktrack.https.attributes.read_only, linktrack.https.attributes, linktrack.https.tls]
 options:
   server_name:
     description:
