@@ -219,12 +219,7 @@ class Verifier:
             if not found:
                 return None
             arn = sorted(found, key=_rank)[0]["CertificateArn"]
-        try:
-            return self._call("acm", "describe_certificate", CertificateArn=arn)["Certificate"]
-        except Exception as exc:  # noqa: BLE001 - only "not found" is an answer here
-            if _aws_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
+        return self._read_or_none("ResourceNotFoundException", "acm", "describe_certificate", "Certificate", CertificateArn=arn)
 
     def find_distribution(self, certificate):
         """``(Distribution, how)`` of the distribution carrying the domain as an alias, or ``(None, how)``."""
@@ -246,10 +241,14 @@ class Verifier:
             kwargs["Marker"] = page.get("NextMarker")
 
     def _get_distribution(self, dist_id):
+        return self._read_or_none("NoSuchDistribution", "cloudfront", "get_distribution", "Distribution", Id=dist_id)
+
+    def _read_or_none(self, not_found, service, operation, key, **kwargs):
+        """The ``key`` of what ``operation`` answered, or ``None`` when AWS answers the error code ``not_found``."""
         try:
-            return self._call("cloudfront", "get_distribution", Id=dist_id)["Distribution"]
+            return self._call(service, operation, **kwargs)[key]
         except Exception as exc:  # noqa: BLE001 - only "not found" is an answer here
-            if _aws_code(exc) == "NoSuchDistribution":
+            if _aws_code(exc) == not_found:
                 return None
             raise
 
