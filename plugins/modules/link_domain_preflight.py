@@ -25,110 +25,32 @@ author:
 extends_documentation_fragment: [linktrack.https.attributes.controller, linktrack.https.attributes.read_only,
   linktrack.https.attributes]
 options:
-  name:
-    description:
-      - The role's C(link_domain_name). The tracking domain (C(link_domain_name)).
-    type: raw
-  iterable_region:
-    description:
-      - The role's C(link_domain_iterable_region). The Iterable region.
-    type: raw
-  aws_region:
-    description:
-      - The role's C(link_domain_aws_region). The AWS region; must be us-east-1.
-    type: raw
-  aws_endpoint_url:
-    description:
-      - The role's C(link_domain_aws_endpoint_url). An http or https AWS endpoint URL, or empty.
-    type: raw
-  dns_provider:
-    description:
-      - The role's C(link_domain_dns_provider). route53, rfc2136 or manual.
-    type: raw
-  dns_record_type:
-    description:
-      - The role's C(link_domain_dns_record_type). cname or alias.
-    type: raw
-  dns_servers:
-    description:
-      - The role's C(link_domain_dns_servers). Authoritative name servers as host or host:port.
-    type: raw
-  dns_ttl:
-    description:
-      - The role's C(link_domain_dns_ttl). The TTL of the records.
-    type: raw
-  route53_zone:
-    description:
-      - The role's C(link_domain_route53_zone). The Route 53 zone's name.
-    type: raw
-  rfc2136_server:
-    description:
-      - The role's C(link_domain_rfc2136_server). The address of the name server that takes the updates.
-    type: raw
-  rfc2136_port:
-    description:
-      - The role's C(link_domain_rfc2136_port). Its port.
-    type: raw
-  rfc2136_zone:
-    description:
-      - The role's C(link_domain_rfc2136_zone). The zone of the updates.
-    type: raw
-  rfc2136_key_name:
-    description:
-      - The role's C(link_domain_rfc2136_key_name). The TSIG key's name.
-    type: raw
-  rfc2136_key_secret:
-    description:
-      - The role's C(link_domain_rfc2136_key_secret). The TSIG secret (base64); never shown.
-    type: raw
-  ca_path:
-    description:
-      - The role's C(link_domain_ca_path). A CA bundle on the controller.
-    type: raw
-  certificate_timeout:
-    description:
-      - The role's C(link_domain_certificate_timeout). Seconds, above 0.
-    type: raw
-  validation_timeout:
-    description:
-      - The role's C(link_domain_validation_timeout). Seconds, above 0.
-    type: raw
-  deploy_timeout:
-    description:
-      - The role's C(link_domain_deploy_timeout). Seconds, above 0.
-    type: raw
-  dns_timeout:
-    description:
-      - The role's C(link_domain_dns_timeout). Seconds, above 0.
-    type: raw
-  manual_timeout:
-    description:
-      - The role's C(link_domain_manual_timeout). Seconds, above 0.
-    type: raw
-  tls_wait_timeout:
-    description:
-      - The role's C(link_domain_tls_wait_timeout). Seconds, 0 or more.
-    type: raw
-  iterable_wait_timeout:
-    description:
-      - The role's C(link_domain_iterable_wait_timeout). Seconds, 0 or more.
-    type: raw
-  tls_min_days_valid:
-    description:
-      - The role's C(link_domain_tls_min_days_valid). Days, 0 or more.
-    type: raw
-  edge_https_port:
-    description:
-      - The role's C(link_domain_edge_https_port). A port.
-    type: raw
-  edge_http_port:
-    description:
-      - The role's C(link_domain_edge_http_port). A port.
-    type: raw
-  teardown_confirm:
-    description:
-      - The role's C(link_domain_teardown_confirm). Entry point teardown only; it must be the tracking domain.
-    type: raw
+  name: {type: raw, description: "The role's C(link_domain_name). The tracking domain (C(link_domain_name))."}
+  iterable_region: {type: raw, description: "The role's C(link_domain_iterable_region). The Iterable region."}
+  aws_region: {type: raw, description: "The role's C(link_domain_aws_region). The AWS region; must be us-east-1."}
+  aws_endpoint_url: {type: raw, description: "The role's C(link_domain_aws_endpoint_url). An http or https AWS endpoint URL, or empty."}
+  dns_provider: {type: raw, description: "The role's C(link_domain_dns_provider). route53, rfc2136 or manual."}
+  dns_record_type: {type: raw, description: "The role's C(link_domain_dns_record_type). cname or alias."}
+  dns_servers: {type: raw, description: "The role's C(link_domain_dns_servers). Authoritative name servers as host or host:port."}
+  dns_ttl: {type: raw, description: "The role's C(link_domain_dns_ttl). The TTL of the records."}
+  route53_zone: {type: raw, description: "The role's C(link_domain_route53_zone). The Route 53 zone's name."}
+  rfc2136_server: {type: raw, description: "The role's C(link_domain_rfc2136_server). The address of the name server that takes the updates."}
+  rfc2136_port: {type: raw, description: "The role's C(link_domain_rfc2136_port). Its port."}
+  rfc2136_zone: {type: raw, description: "The role's C(link_domain_rfc2136_zone). The zone of the updates."}
+  rfc2136_key_name: {type: raw, description: "The role's C(link_domain_rfc2136_key_name). The TSIG key's name."}
+  rfc2136_key_secret: {type: raw, description: "The role's C(link_domain_rfc2136_key_secret). The TSIG secret (base64); never shown."}
+  ca_path: {type: raw, description: "The role's C(link_domain_ca_path). A CA bundle on the controller."}
+  certificate_timeout: {type: raw, description: "The role's C(link_domain_certificate_timeout). Seconds, above 0."}
+  validation_timeout: {type: raw, description: "The role's C(link_domain_validation_timeout). Seconds, above 0."}
+  deploy_timeout: {type: raw, description: "The role's C(link_domain_deploy_timeout). Seconds, above 0."}
+  dns_timeout: {type: raw, description: "The role's C(link_domain_dns_timeout). Seconds, above 0."}
+  manual_timeout: {type: raw, description: "The role's C(link_domain_manual_timeout). Seconds, above 0."}
+  tls_wait_timeout: {type: raw, description: "The role's C(link_domain_tls_wait_timeout). Seconds, 0 or more."}
+  iterable_wait_timeout: {type: raw, description: "The role's C(link_domain_iterable_wait_timeout). Seconds, 0 or more."}
+  tls_min_days_valid: {type: raw, description: "The role's C(link_domain_tls_min_days_valid). Days, 0 or more."}
+  edge_https_port: {type: raw, description: "The role's C(link_domain_edge_https_port). A port."}
+  edge_http_port: {type: raw, description: "The role's C(link_domain_edge_http_port). A port."}
+  teardown_confirm: {type: raw, description: "The role's C(link_domain_teardown_confirm). Entry point teardown only; it must be the tracking domain."}
 attributes:
   check_mode:
     details: Only checks.
