@@ -344,12 +344,12 @@ preserved_fields:
   elements: str
   sample: [WebACLId, Logging]
 retries:
-  description: How many AWS calls were retried after throttling or a transient error.
+  description: How many CloudFront requests were retried (throttling, or a transient error such as a dropped connection).
   returned: always
   type: int
   sample: 0
 aws_requests:
-  description: How many AWS requests this run made, retries included.
+  description: How many requests this run sent to CloudFront (its only AWS service), retries included.
   returned: always
   type: int
   sample: 2
