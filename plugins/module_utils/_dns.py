@@ -168,34 +168,33 @@ def parse_server(spec, port=53, field="servers"):
     return Server(normalize_domain(host, field, allow_underscore=True), port)
 
 
+def _each_once(items, field, kind, convert):
+    """``convert(item, "FIELD[i]")`` of each item of the list ``items`` in order, duplicates dropped (``None``: none).
+
+    Anything but a list is an error naming ``field`` and saying what it must be a list of (``kind``).
+    """
+    if items is None:
+        return []
+    if not isinstance(items, (list, tuple)):
+        raise LinktrackError("%s must be a list of %s, got %r." % (field, kind, items), field=field)
+    result = []
+    for i, item in enumerate(items):
+        converted = convert(item, "%s[%d]" % (field, i))
+        if converted not in result:
+            result.append(converted)
+    return result
+
+
 def parse_servers(specs, port=53, field="servers"):
     """A list of server strings -> list of ``Server`` (duplicates dropped)."""
     validate_port(port, "port")
-    if specs is None:
-        return []
-    if not isinstance(specs, (list, tuple)):
-        raise LinktrackError("%s must be a list of \"host\" or \"host:port\" strings, got %r." % (field, specs), field=field)
-    servers = []
-    for i, spec in enumerate(specs):
-        server = parse_server(spec, port, "%s[%d]" % (field, i))
-        if server not in servers:
-            servers.append(server)
-    return servers
+    return _each_once(specs, field, '"host" or "host:port" strings', lambda spec, where: parse_server(spec, port, where))
 
 
 def expected_values(rdtype, values, field="values"):
     """The expected values, validated for ``rdtype`` and normalised; sorted, without duplicates."""
     rdtype = validate_type(rdtype)
-    if values is None:
-        return []
-    if not isinstance(values, (list, tuple)):
-        raise LinktrackError("%s must be a list of strings, got %r." % (field, values), field=field)
-    result = []
-    for i, value in enumerate(values):
-        where = "%s[%d]" % (field, i)
-        norm = normalize_value(rdtype, value, where, joined=True)
-        if norm not in result:
-            result.append(norm)
+    result = _each_once(values, field, "strings", lambda value, where: normalize_value(rdtype, value, where, joined=True))
     if rdtype == "CNAME" and len(result) > 1:
         raise LinktrackError("%s: a CNAME has one target; %d were given." % (field, len(result)), field=field)
     return sorted(result)

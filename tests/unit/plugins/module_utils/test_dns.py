@@ -492,3 +492,21 @@ def test_run_module_timeout_keeps_the_wait_history(monkeypatch):
     once = _dns.run_module(_module_params(timeout=0))
     assert once["failed"] is True
     assert [(h["state"], h["done"], h["timeout"]) for h in once["wait_history"]] == [("waiting", False, 0)]
+
+
+def test_each_once_converts_each_item_once_in_order_and_names_the_field():
+    from ansible_collections.linktrack.https.plugins.module_utils import _dns
+
+    seen = []
+
+    def convert(item, where):
+        seen.append(where)
+        return item.lower()
+
+    assert _dns._each_once(["B", "a", "b"], "names", "strings", convert) == ["b", "a"]
+    assert seen == ["names[0]", "names[1]", "names[2]"]
+    assert _dns._each_once(None, "names", "strings", convert) == []
+    with pytest.raises(LinktrackError) as info:
+        _dns._each_once("a", "names", "strings", convert)
+    assert info.value.field == "names"
+    assert str(info.value) == "names must be a list of strings, got 'a'."
