@@ -82,6 +82,11 @@ KEY_ALGORITHMS = ("RSA_2048", "EC_prime256v1")
 # default, so state=absent asks for all of them.
 ALL_KEY_TYPES = ("RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
 REUSABLE_STATUSES = ("ISSUED", "PENDING_VALIDATION")
+# What ACM answers for a certificate ARN of another account (DescribeCertificate,
+# ListTagsForCertificate: ResourceNotFoundException "cannot be found in the
+# caller's account", InvalidArnException; ACM API Reference) or one the IAM
+# policy denies (AccessDeniedException, ACM API Reference, Common Errors).
+FOREIGN_ERRORS = ("ResourceNotFoundException", "InvalidArnException", "AccessDeniedException", "AccessDenied")
 FAILED_STATUSES = ("FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE")
 CERTIFICATE_DOMAIN_MAX = 64  # RFC 5280: the common name has at most 64 characters
 TOKEN_LENGTH = 32
@@ -382,8 +387,11 @@ class AcmCertificateManager:
     the expiry check).
     """
 
-    def __init__(self, client, caller, clock=None, check_mode=False, utcnow=None, cloudfront=None, progress=None):
+    def __init__(self, client, caller, clock=None, check_mode=False, utcnow=None, cloudfront=None, progress=None,
+                 known_certificates=None):
         self.client = client
+        # known_certificates: summaries from a listing made once for the whole play (aws_shared_listing), a hint only
+        self.known_certificates = known_certificates
         # cloudfront: a callable that returns a CloudFront client (state=absent only)
         self.cloudfront = cloudfront
         self._cloudfront_client = None
@@ -512,7 +520,38 @@ class AcmCertificateManager:
         return sorted(candidates, key=lambda c: c.sort_key())
 
     def _find_existing(self, spec):
-        summaries = self._list(REUSABLE_STATUSES, [spec.key_algorithm])
+        if self.known_certificates is not None:
+            found = self._find_known(spec)
+            if found[0] is not None:
+                return found
+        return self._choose(self._list(REUSABLE_STATUSES, [spec.key_algorithm]), spec)
+
+    def _find_known(self, spec):
+        """The certificate the play's shared listing names for ``spec``, confirmed with this host's credentials.
+
+        The summaries are those of one ListCertificates made once for the play
+        (aws_shared_listing), perhaps with another host's credentials: the same
+        selection code as the host's own listing (``_choose``) picks from them,
+        and the pick counts only once DescribeCertificate (the read a re-run
+        makes anyway) has shown it to this host's credentials. A certificate of
+        another account cannot be described: DescribeCertificate answers
+        ResourceNotFoundException, "The specified certificate cannot be found in
+        the caller's account" (ACM API Reference, DescribeCertificate), or the
+        caller's IAM policy denies it (AccessDeniedException). Then, and when the
+        hint holds no match, ``(None, None)``: the host lists on its own, as
+        without the hint, so a wrong hint costs a request but never picks
+        another certificate or requests a second one.
+        """
+        summaries = [s for s in self.known_certificates
+                     if s.get("KeyAlgorithm") == spec.key_algorithm and s.get("Status") in REUSABLE_STATUSES]
+        try:
+            return self._choose(summaries, spec)
+        except Exception as exc:  # noqa: BLE001 - only "not this account's" errors fall back
+            if error_code(exc) in FOREIGN_ERRORS:
+                return None, None
+            raise
+
+    def _choose(self, summaries, spec):
         candidates = self._candidates(summaries, spec)
         if len(candidates) > 1:
             candidates = self._confirm(candidates, spec)
@@ -1032,6 +1071,17 @@ class AcmCertificateManager:
         return records, in_use
 
 
+def known_certificates(value):
+    """The ``known_certificates`` option checked: ``None``, or a list of ListCertificates summaries."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(s, dict) and isinstance(s.get("CertificateArn"), str)
+                                              for s in value):
+        raise LinktrackError("known_certificates: must be the certificates list of linktrack.https.aws_shared_listing "
+                             "(summaries with CertificateArn), or left out.", field="known_certificates")
+    return value
+
+
 def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None, progress=None):
     """What ``acm_dns_certificate`` does with its validated ``params``.
 
@@ -1051,7 +1101,8 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         if spec.domain_name:
             tracker.subject = spec.domain_name
         manager = AcmCertificateManager(client_factory("acm"), caller, check_mode=check_mode, progress=tracker,
-                                        cloudfront=lambda: client_factory("cloudfront"))
+                                        cloudfront=lambda: client_factory("cloudfront"),
+                                        known_certificates=known_certificates(params.get("known_certificates")))
         result = manager.run(spec)
     except Exception as exc:  # noqa: BLE001 - one failed result for every error (result_from_exception)
         return result_from_exception(exc, {"retries": caller.retries, "aws_requests": caller.calls,

@@ -45,6 +45,9 @@ CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 DEFAULT_TTL = 300
 TTL_MAX = 2147483647
 CHANGE_COMMENT = "linktrack.https route53_records"
+# What ListResourceRecordSets answers for a hosted zone id these credentials do not own: NoSuchHostedZone
+# (Route 53 API Reference, ListResourceRecordSets, Errors) or an IAM denial (AccessDenied).
+FOREIGN_ZONE_ERRORS = ("NoSuchHostedZone", "AccessDenied", "AccessDeniedException")
 
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 
@@ -343,7 +346,8 @@ class Request:
     """The validated options of one call; building it makes no AWS request."""
 
     def __init__(self, records, state="present", zone=None, hosted_zone_id=None, replace_types=None,
-                 read_names=None, snapshot=None, wait=True, wait_timeout=300, allow_private_zone=False):
+                 read_names=None, snapshot=None, wait=True, wait_timeout=300, allow_private_zone=False,
+                 known_zones=None):
         if state not in ("present", "absent"):
             raise LinktrackError("state must be present or absent, got %r." % (state,), field="state")
         self.state = state
@@ -373,6 +377,7 @@ class Request:
         self.wait = bool(wait)
         self.wait_timeout = validate_seconds(wait_timeout, "wait_timeout") if self.wait else wait_timeout
         self.allow_private_zone = bool(allow_private_zone)
+        self.known_zones = parse_known_zones(known_zones)
 
     @property
     def subject(self):
@@ -400,6 +405,23 @@ def clean_zone_id(value, field):
             field=field,
         )
     return zone_id.upper()
+
+
+def parse_known_zones(zones):
+    """The ``known_zones`` option (aws_shared_listing's ``zones``): ``None``, or the public zones as ``(name, id)``."""
+    if zones is None:
+        return None
+    if not isinstance(zones, list):
+        raise LinktrackError("known_zones: must be the zones list of linktrack.https.aws_shared_listing, or left out.",
+                             field="known_zones")
+    found = []
+    for index, zone in enumerate(zones):
+        if not isinstance(zone, dict) or not zone.get("id") or not zone.get("name"):
+            raise LinktrackError("known_zones[%d]: must be a dictionary with id and name (aws_shared_listing's zones)."
+                                 % index, field="known_zones")
+        if not zone.get("private"):
+            found.append((api_name(zone["name"]), clean_zone_id(zone["id"], "known_zones[%d].id" % index)))
+    return found
 
 
 def parse_snapshot(snapshot):
@@ -587,7 +609,7 @@ class Route53Records:
             )
         return zones[0][1], zones[0][0]
 
-    def _longest_match(self, request):
+    def _longest_match(self, request, zones=None):
         names = [r.name.lstrip("*.") if r.name.startswith("*.") else r.name for r in request.records]
         first = request.records[0]
         base = ".".join(names[0].split(".")[-2:])
@@ -598,8 +620,8 @@ class Route53Records:
                     % (rec.field + ".name", rec.name, first.name, first.field + ".name"),
                     field=rec.field + ".name",
                 )
-        stop_key = max(route53_order(n) for n in names)
-        zones = self._zones_by_name(base, stop_key)
+        if zones is None:
+            zones = self._zones_by_name(base, max(route53_order(n) for n in names))
         chosen = None
         for rec, name in zip(request.records, names):
             matching = [z for z in zones if is_within(name, z[0])]
@@ -741,13 +763,49 @@ class Route53Records:
 
     # ---- running ---------------------------------------------------------
 
+    def _from_known_zones(self, request):
+        """``(zone_id, zone, records)`` from the play's shared zone listing, or ``None`` to look on our own.
+
+        ``request.known_zones`` come from one ListHostedZones made for the whole
+        play (aws_shared_listing), which lists the zones "associated with the
+        current AWS account" (Route 53 API Reference, ListHostedZones) of the
+        credentials that made it. The same longest-match code as the host's own
+        ListHostedZonesByName picks the zone, and the ListResourceRecordSets the
+        domain needs anyway confirms it with this host's credentials: a zone of
+        another account answers NoSuchHostedZone ("No hosted zone exists with
+        the ID that you specified", ListResourceRecordSets) or AccessDenied.
+        Then, or when no known zone fits, the host finds its zone as without the
+        hint. A given ``zone`` / ``hosted_zone_id`` / ``snapshot`` wins over it.
+        """
+        if request.known_zones is None or request.snapshot or request.hosted_zone_id or request.zone:
+            return None
+        try:
+            zone_id, zone = self._longest_match(request, zones=request.known_zones)
+            self.check_zone(request, zone)
+        except LinktrackError:
+            return None  # no known zone fits: the host's own listing decides, and words any error
+        try:
+            return zone_id, zone, self.read(zone_id, zone, request.names)
+        except Exception as exc:  # noqa: BLE001 - only "not this account's zone" falls back
+            if error_code(exc) in FOREIGN_ZONE_ERRORS:
+                return None
+            raise
+
     def run(self, request, check_mode=False):
-        zone_id, zone, private = self.find_zone(request)
+        known = self._from_known_zones(request)
+        if known is not None:
+            zone_id, zone, current = known
+            private = False
+        else:
+            zone_id, zone, private = self.find_zone(request)
+            current = None
         self.check_zone(request, zone)
         result = Result(zone_id, zone, private)
         names = request.names
-        current = None
-        if request.snapshot and all(n in request.snapshot["names"] for n in names):
+        if current is not None:
+            result.read_from = "route53"
+            deletes, upserts = self.plan(request, current)
+        elif request.snapshot and all(n in request.snapshot["names"] for n in names):
             current = [RecordSet.from_api(r) for r in request.snapshot["record_sets"]
                        if api_name(r.get("Name")) in names]
             deletes, upserts = self.plan(request, current)
@@ -844,7 +902,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
             params["records"], state=params["state"], zone=params["zone"], hosted_zone_id=params["hosted_zone_id"],
             replace_types=params["replace_types"], read_names=params["read_names"], snapshot=params["snapshot"],
             wait=params["wait"], wait_timeout=params["wait_timeout"],
-            allow_private_zone=params.get("allow_private_zone", False),
+            allow_private_zone=params.get("allow_private_zone", False), known_zones=params.get("known_zones"),
         )
         tracker.subject = request.subject
         manager = Route53Records(client_factory("route53"), caller, progress=tracker)

@@ -129,6 +129,16 @@ options:
     type: list
     elements: str
     default: []
+  known_certificates:
+    description:
+      - The RV(linktrack.https.aws_shared_listing#module:certificates) of one listing made for the whole play, a hint
+        that saves this domain its own C(ListCertificates). The certificate they name for O(domain_name) is chosen by
+        the same rules as from the module's own listing and taken only when C(DescribeCertificate) with this task's
+        credentials shows it; no match there, or a certificate these credentials cannot read (another account), and
+        the module lists on its own as without the hint.
+      - Only with O(state=present) and without O(certificate_arn).
+    type: list
+    elements: dict
 notes:
   - O(wait=true) waits for C(ISSUED). On C(FAILED), C(VALIDATION_TIMED_OUT), C(REVOKED) or C(EXPIRED) the module fails
     with ACM's reason and the validation record ACM expected.
@@ -411,6 +421,7 @@ ARGUMENT_SPEC = dict(
     visibility_timeout=dict(type="int", default=60),
     in_use_timeout=dict(type="int", default=1800),
     deleted_distributions=dict(type="list", elements="str", default=[]),
+    known_certificates=dict(type="list", elements="dict"),
 )
 MODULE_KWARGS = dict(required_one_of=[["domain_name", "certificate_arn"]], supports_check_mode=True)
 

@@ -19,8 +19,8 @@ description:
   - Makes a fixed, small number of requests, whatever the number of records; one zone lookup
     (C(ListHostedZonesByName), or C(GetHostedZone) when O(hosted_zone_id) is given), one C(ListResourceRecordSets)
     covering every record name, one C(ChangeResourceRecordSets) holding every change, then C(GetChange) until the
-    change is C(INSYNC) when O(wait=true). A no-op run makes two requests, or none when O(snapshot) already shows the
-    desired state.
+    change is C(INSYNC) when O(wait=true). A no-op run makes two requests, one when O(known_zones) holds the zone, or
+    none when O(snapshot) already shows the desired state.
   - Compares the records in normalised form (names and CNAME targets in lower case without trailing dot, values in
     any order, alias targets with or without trailing dot) and UPSERTs only what differs. Never uses CREATE, which
     Route 53 refuses for a record set that exists (C(InvalidChangeBatch)). A CNAME replaces other types at its name
@@ -55,6 +55,15 @@ options:
         there.
     type: bool
     default: false
+  known_zones:
+    description:
+      - The RV(linktrack.https.aws_shared_listing#module:zones) of one listing made for the whole play, a hint that
+        saves this call its own C(ListHostedZonesByName) when neither O(zone), O(hosted_zone_id) nor O(snapshot) is
+        given. The longest matching public zone among them is chosen as from the module's own listing and taken only
+        when C(ListResourceRecordSets) with this task's credentials reads it; no fitting zone there, or a zone these
+        credentials cannot read (another account), and the module looks the zone up on its own as without the hint.
+    type: list
+    elements: dict
   records:
     description:
       - The record sets to manage. Each name and type may appear once.
@@ -342,6 +351,7 @@ ARGUMENT_SPEC = dict(
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=300),
     allow_private_zone=dict(type="bool", default=False),
+    known_zones=dict(type="list", elements="dict"),
 )
 MODULE_KWARGS = dict(supports_check_mode=True)
 

@@ -36,8 +36,8 @@ from ansible.errors import AnsibleActionFail
 
 SECRET = "s3cr3t-Value-9"
 NAMES = ("acm_dns_certificate", "cloudfront_link_distribution", "route53_records", "tls_sni_check",
-         "iterable_tracking_domain", "dns_record_wait")
-AWS_NAMES = ("acm_dns_certificate", "cloudfront_link_distribution", "route53_records")
+         "iterable_tracking_domain", "dns_record_wait", "aws_shared_listing")
+AWS_NAMES = ("acm_dns_certificate", "cloudfront_link_distribution", "route53_records", "aws_shared_listing")
 VOLATILE = ("waited_seconds", "elapsed")  # wall-clock seconds: 0.0 in one process and 0.1 in the other on a loaded machine
 
 
@@ -63,6 +63,11 @@ CASES = [
     ("route53_records", {"records": [{"name": "links.example.com", "type": "MX", "value": "1 mx.example.com"}]}),
     ("route53_records", {"records": [{"name": "links.example.com", "type": "CNAME"}], "zone": "example.com"}),
     ("route53_records", {"records": [{"name": "links..example.com", "type": "CNAME", "value": "d.cloudfront.net"}]}),
+    ("acm_dns_certificate", {"domain_name": "links.example.com", "known_certificates": [{"DomainName": "x"}]}),
+    ("route53_records", {"records": [{"name": "links.example.com", "type": "CNAME", "value": "d.cloudfront.net"}],
+                         "known_zones": [{"name": "example.com"}]}),
+    ("aws_shared_listing", {"region": "eu-west-1", "secret_key": SECRET}),
+    ("aws_shared_listing", {"list_zones": True, "colour": "red"}),
     ("tls_sni_check", {"server_name": "not a host name"}),
     ("tls_sni_check", {"server_name": "links.example.com", "port": 70000}),
     ("tls_sni_check", {"server_name": "links.example.com", "min_tls_version": "SSLv3"}),
