@@ -26,6 +26,14 @@ other). Each click:
    records the last answer: it is good only if it is a redirect to the click's own
    target.
 
+With ``cache=True`` the prober resolves like a mail reader behind a caching
+resolver instead: the tracking domain's own answer (its CNAME, or its A record
+for an alias) is kept for that answer's TTL (RFC 1035 section 3.2.1, RFC 2181
+section 8) and used by both schemes' clicks until it expires, so after a record
+changes the clicks keep going where the old answer pointed for up to its TTL.
+Answers that point nowhere (NXDOMAIN, errors) are not kept. Each click records
+whether its first answer came from the cache (``dns.cached``).
+
 A click waits as a mail reader's browser would, only shorter: the DNS look-up
 retries like a stub resolver (UDP, UDP again, TCP; ``timeout`` seconds in all,
 5 by default) and each connection waits up to ``timeout`` seconds.
@@ -69,14 +77,17 @@ MAX_HOPS = 4
 class Resolution:
     """Where one DNS look-up of the tracking domain points."""
 
-    def __init__(self, kind, answer, target=None, error=None):
+    def __init__(self, kind, answer, target=None, error=None, ttl=None):
         self.kind = kind  # "origin", "edge", "none" (NXDOMAIN, NODATA, no answer)
         self.answer = answer  # short text of what the server answered
         self.target = target  # origin name or distribution name (None for an alias answer)
         self.error = error
+        self.ttl = ttl  # the TTL of the domain's own answer (CNAME, or A for an alias)
+        self.cached = False
 
     def as_dict(self):
-        return {"kind": self.kind, "answer": self.answer, "target": self.target, "error": self.error}
+        return {"kind": self.kind, "answer": self.answer, "target": self.target, "error": self.error,
+                "ttl": self.ttl, "cached": self.cached}
 
 
 class Prober:
@@ -90,7 +101,7 @@ class Prober:
 
     def __init__(self, domain, dns_server, dns_port, cloudfront_dns, origins, edge, ca_bundle,
                  interval=0.1, max_seconds=300.0, max_clicks=3000, timeout=5.0,
-                 target="https://www.example.com/landing"):
+                 target="https://www.example.com/landing", cache=False):
         self.domain = domain.rstrip(".").lower()
         self.dns = (dns_server, int(dns_port))
         self.cloudfront_dns = (cloudfront_dns[0], int(cloudfront_dns[1]))
@@ -102,6 +113,8 @@ class Prober:
         self.max_clicks = int(max_clicks)
         self.timeout = float(timeout)
         self.target = target
+        self.cache = bool(cache)
+        self._cached = None  # (expires at, Resolution) of the caching resolver
         self.clicks = []
         self.marks = []
         self.cutover_at = None
@@ -177,7 +190,23 @@ class Prober:
         return dns.query.tcp(query, server[0], port=server[1], timeout=self.timeout * 0.4)
 
     def resolve(self):
-        """Where the tracking domain points now, asked of its zone's authoritative server."""
+        """Where the tracking domain points now: asked of its zone's authoritative server, or (``cache``) kept for its TTL."""
+        if not self.cache:
+            return self._resolve()
+        now = time.time()
+        with self._lock:
+            cached = self._cached
+        if cached is not None and now < cached[0]:
+            where = Resolution(cached[1].kind, cached[1].answer, cached[1].target, cached[1].error, cached[1].ttl)
+            where.cached = True
+            return where
+        where = self._resolve()
+        if where.kind != "none" and where.ttl:
+            with self._lock:
+                self._cached = (now + where.ttl, where)
+        return where
+
+    def _resolve(self):
         try:
             answer = self._query(self.dns, self.domain)
         except (OSError, dns.exception.DNSException) as exc:
@@ -187,16 +216,19 @@ class Prober:
                               error="%s answered %s" % (self.domain, dns.rcode.to_text(answer.rcode())))
         name = self.domain
         addresses = []
+        ttl = None
         for rrset in answer.answer:
             owner = rrset.name.to_text().rstrip(".").lower()
             if owner != name:
                 continue
+            if owner == self.domain:
+                ttl = rrset.ttl
             if rrset.rdtype == dns.rdatatype.CNAME:
                 name = rrset[0].target.to_text().rstrip(".").lower()
             elif rrset.rdtype == dns.rdatatype.A:
                 addresses = sorted(r.to_text() for r in rrset)
         if name in self.origins:
-            return Resolution("origin", "CNAME %s" % name, target=name)
+            return Resolution("origin", "CNAME %s" % name, target=name, ttl=ttl)
         if name.endswith(CLOUDFRONT_SUFFIX):
             if not addresses:
                 # BIND answers the CNAME only: ask the server of cloudfront.net for the distribution's name
@@ -208,10 +240,10 @@ class Prober:
                 if follow.rcode() != dns.rcode.NOERROR or not addresses:
                     return Resolution("none", "CNAME %s -> %s" % (name, dns.rcode.to_text(follow.rcode())), target=name,
                                       error="%s has no address (%s)" % (name, dns.rcode.to_text(follow.rcode())))
-            return Resolution("edge", "CNAME %s" % name, target=name)
+            return Resolution("edge", "CNAME %s" % name, target=name, ttl=ttl)
         if name == self.domain and addresses:
             if set(addresses) <= EDGE_ADDRESSES:
-                return Resolution("edge", "A %s" % ",".join(addresses))
+                return Resolution("edge", "A %s" % ",".join(addresses), ttl=ttl)
             return Resolution("none", "A %s" % ",".join(addresses),
                               error="%s points at %s, which is neither an origin nor the edge" % (self.domain, addresses))
         if name != self.domain:
@@ -371,6 +403,7 @@ class Prober:
                 "failures": [{k: c[k] for k in ("n", "t", "error", "dns", "hops")} for c in failed[:10]],
                 "to_edge": sum(1 for c in mine if c["dns"] and c["dns"]["kind"] == "edge"),
                 "to_origin": sum(1 for c in mine if c["dns"] and c["dns"]["kind"] == "origin"),
+                "cached": sum(1 for c in mine if c["dns"] and c["dns"].get("cached")),
                 "certificates": sorted({c["certificate"]["serial"] for c in mine if c["certificate"]}),
             }
         return out

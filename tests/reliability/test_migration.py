@@ -161,14 +161,19 @@ def check_bar(name, probe, runs, expect_revert=False):
     return summary
 
 
-def scenario(sandbox, tmp_path, name, provider_key, kill=None, teardown=False):
+def scenario(sandbox, tmp_path, name, provider_key, kill=None, teardown=False, ttl=None, teardown_extra=(), keep=None):
+    """The migration with the prober on; ``ttl``: every record of the domain has that TTL and the prober caches
+    answers for it (a caching resolver), else the prober asks the authoritative server each time. ``keep`` (a dict)
+    gets the prober and the runs."""
     provider = dict(PROVIDERS[provider_key], link_domain_iterable_region="usdc")
+    if ttl is not None:
+        provider["link_domain_dns_ttl"] = ttl
     domain = "mig-%s-%s.example.com" % (RUN_ID, name)
     workdir = str(tmp_path)
-    http_cname(sandbox, domain, provider["link_domain_dns_provider"])
+    http_cname(sandbox, domain, provider["link_domain_dns_provider"], ttl=ttl or 300)
     inventory = kill_trials.write_inventory(workdir, domain, provider)
     probe = click_prober.from_env(sandbox.env, domain, provider["link_domain_dns_provider"],
-                                  max_seconds=PROBER_MAX_SECONDS, max_clicks=PROBER_MAX_CLICKS)
+                                  max_seconds=PROBER_MAX_SECONDS, max_clicks=PROBER_MAX_CLICKS, cache=ttl is not None)
     runs = []
     with probe:
         time.sleep(1.0)  # clicks on the plain HTTP setup first
@@ -189,13 +194,16 @@ def scenario(sandbox, tmp_path, name, provider_key, kill=None, teardown=False):
         time.sleep(1.0)  # clicks on the HTTPS setup
         if teardown:
             run = run_playbook(sandbox, workdir, "teardown-" + name, inventory, playbook=TEARDOWN,
-                               extra=["-e", "link_domain_teardown_confirm=" + domain, "-e", "link_domain_teardown_dns=revert"])
+                               extra=["-e", "link_domain_teardown_confirm=" + domain, "-e", "link_domain_teardown_dns=revert"]
+                               + list(teardown_extra))
             runs.append(run)
             assert run["rc"] == 0, "%s: teardown failed:\n%s" % (name, _tail(run["log"]))
             time.sleep(1.0)  # clicks on the plain HTTP setup again
     summary = check_bar(name, probe, runs, expect_revert=teardown)
     tls = kill_trials.tls_passed_at([e for r in runs for e in r["events"]])
     assert tls is not None and summary["cutover_at"] >= tls, "%s: the name pointed at the edge before the TLS check passed" % name
+    if keep is not None:
+        keep.update(probe=probe, runs=runs)
     return summary
 
 
@@ -246,10 +254,71 @@ def test_run_killed_at_the_cutover_and_rerun_keeps_every_click(migration_sandbox
     scenario(migration_sandbox, tmp_path, "kill-%s-cutover" % when, "route53-alias", kill=kill)
 
 
+# The teardown scenarios' TTL: short, so that the caching prober sees the setup's cutover soon and the drain is short.
+DRAIN_TTL = 3
+# The run without the drain: long enough that the prober's cached answer outlives the teardown's way to the disable.
+NO_DRAIN_TTL = 60
+DISABLE_TASK = "Teardown | Disable, wait for and delete the CloudFront distribution"
+DNS_TASK = "Teardown | Point the tracking domain back"
+
+
 def test_teardown_revert_keeps_every_http_click(migration_sandbox, tmp_path):
-    summary = scenario(migration_sandbox, tmp_path, "revert", "route53-cname", teardown=True)
+    """The revert with a caching resolver: clicks keep reaching the distribution for the TTL, and the drain keeps it.
+
+    The prober caches each answer for its TTL (DRAIN_TTL); the teardown's drain
+    (link_domain_teardown_drain_seconds unset: the old record's TTL) waits that
+    long after the revert before it disables the distribution, so the clicks that
+    the cache still sends there are answered.
+    """
+    kept = {}
+    summary = scenario(migration_sandbox, tmp_path, "revert", "route53-cname", teardown=True, ttl=DRAIN_TTL,
+                       teardown_extra=["-e", json.dumps({"link_domain_teardown_drain_seconds": None})], keep=kept)
     # after the revert the name is plain HTTP again: https:// clicks fail there, as they did before the migration
     assert summary["revert_at"] > summary["cutover_at"]
+    events = kept["runs"][-1]["events"]
+    dns_start = _first(events, lambda e: e["ev"] == "start" and e["task"].startswith(DNS_TASK))
+    disable_start = _first(events, lambda e: e["ev"] == "start" and e["task"] == DISABLE_TASK)
+    assert dns_start is not None and disable_start is not None
+    # the drain: the distribution was touched no sooner than the TTL after the DNS task started
+    assert disable_start - dns_start >= DRAIN_TTL, (dns_start, disable_start)
+    # the cache mattered: clicks during the teardown's DNS change still went to the distribution from the cache
+    clicks, _marks = kept["probe"].snapshot()
+    cached_edge = [c for c in clicks if c["t"] >= dns_start and c["dns"]["kind"] == "edge" and c["dns"]["cached"]]
+    assert cached_edge, "no click reached the distribution from the cache after the revert started"
+
+
+def test_teardown_without_the_drain_breaks_the_cached_clicks(migration_sandbox, tmp_path):
+    """The same teardown with link_domain_teardown_drain_seconds: 0 and a caching prober: the clicks that the cache
+    still sends to the distribution once it is disabled fail (the drain of the test above is what keeps them)."""
+    sandbox = migration_sandbox
+    domain = "mig-%s-nodrain.example.com" % RUN_ID
+    provider = dict(PROVIDERS["route53-cname"], link_domain_iterable_region="usdc", link_domain_dns_ttl=NO_DRAIN_TTL)
+    http_cname(sandbox, domain, "route53", ttl=NO_DRAIN_TTL)
+    inventory = kill_trials.write_inventory(str(tmp_path), domain, provider)
+    run = run_playbook(sandbox, str(tmp_path), "setup-nodrain", inventory)
+    assert run["rc"] == 0, _tail(run["log"])
+    probe = click_prober.from_env(sandbox.env, domain, "route53", max_seconds=PROBER_MAX_SECONDS,
+                                  max_clicks=PROBER_MAX_CLICKS, cache=True)
+    with probe:
+        time.sleep(0.5)  # the first answer (the distribution) is now in the prober's cache for NO_DRAIN_TTL
+        teardown = run_playbook(sandbox, str(tmp_path), "teardown-nodrain", inventory, playbook=TEARDOWN,
+                                extra=["-e", "link_domain_teardown_confirm=" + domain,
+                                       "-e", "link_domain_teardown_drain_seconds=0"])
+    assert teardown["rc"] == 0, _tail(teardown["log"])
+    assert sandbox.r53_query(domain, "CNAME") == ["links.iterable.com."]
+    clicks, _marks = probe.snapshot()
+    disable_start = _first(teardown["events"], lambda e: e["ev"] == "start" and e["task"] == DISABLE_TASK)
+    started = clicks[0]["t"]
+    assert disable_start is not None and disable_start - started < NO_DRAIN_TTL, "the cache expired before the disable"
+    broken = [c for c in clicks if c["scheme"] == "http" and not c["ok"]]
+    assert broken, "no http:// click failed although the distribution was disabled while the cache pointed at it"
+    # every broken click went to the distribution from the cache, after the disable started
+    assert all(c["dns"]["kind"] == "edge" and c["dns"]["cached"] and c["t"] >= disable_start - 1 for c in broken), \
+        json.dumps(broken[:3], default=str)
+    summary = probe.summary(https_from=0)
+    RESULTS.append(("revert, no drain (cached, TTL %d s)" % NO_DRAIN_TTL,
+                    figures_line("revert, no drain (cached, TTL %d s)" % NO_DRAIN_TTL, summary, [run, teardown]), summary))
+    write_figures()
 
 
 def _first(events, pred):
