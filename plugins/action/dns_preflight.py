@@ -13,4 +13,4 @@ from ansible_collections.linktrack.https.plugins.module_utils._preflight import 
 from ansible_collections.linktrack.https.plugins.modules import dns_preflight as module
 from ansible_collections.linktrack.https.plugins.plugin_utils._inprocess import in_process_action
 
-ActionModule = in_process_action(module, run_module, aws=True, needs=[HAS_DNSPYTHON])
+ActionModule = in_process_action(module, run_module, needs=[HAS_DNSPYTHON])

@@ -7,9 +7,9 @@
 This module is private to the linktrack.https collection. It is not a public
 API and may change in any release without notice.
 
-Before the role writes anything, ``dns_preflight`` asks DNS (and, only when the
-tracking domain already points at a CloudFront distribution, CloudFront) four
-questions:
+Before the role writes anything, ``dns_preflight`` asks DNS four questions
+(it makes no AWS request: the domain's distribution, when there is one, is
+read by the role beforehand and given as ``distribution_domain``):
 
 ``caa``
     The relevant CAA record set of the domain (RFC 8659 section 3: the
@@ -37,15 +37,15 @@ questions:
 ``record``
     What the tracking domain answers today: ``none``, ``origin`` (Iterable's
     origin of the configured region), ``other_region`` (the other region's
-    origin), ``ours`` (a CloudFront distribution of this domain: it carries the
-    domain as an alias and uses the domain's certificate, ``candidate_distributions``)
-    or ``other`` (anything else; refused unless ``takeover``).
+    origin), ``ours`` (this domain's CloudFront distribution: the
+    ``distribution_domain`` that cloudfront_link_distribution found carrying the
+    domain as an alias) or ``other`` (anything else; refused unless ``takeover``).
 ``ttl``
     How long resolvers may keep sending clicks to the old target after the
     cutover: the old record's TTL (RFC 1035 section 3.2.1; resolvers cache an
     answer for at most its TTL).
 
-``Preflight(dns, cloudfront=None)`` holds the logic and takes a ``dns`` object
+``Preflight(dns, params)`` holds the logic and takes a ``dns`` object
 with ``ask(name, rdtype, servers)``, ``find_servers(name)`` and
 ``resolve(name, rdtype)`` (see ``WireDns``), so unit tests use fakes.
 """
@@ -57,7 +57,6 @@ __metaclass__ = type
 from collections import OrderedDict
 
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
-    AwsCaller,
     LinktrackError,
     format_duration,
     normalize_domain,
@@ -246,11 +245,9 @@ def parse_caa(text):
 class Preflight:
     """The four checks; ``run()`` returns the result, ``problems`` lists what to fix."""
 
-    def __init__(self, dns_client, params, cloudfront=None, caller=None):
+    def __init__(self, dns_client, params):
         self.dns = dns_client
         self.p = params
-        self.cloudfront = cloudfront
-        self.caller = caller or AwsCaller()
         self.problems = []
         self.notes = []
 
@@ -436,17 +433,15 @@ class Preflight:
         return {"type": None, "values": [], "ttl": None, "alias": False}
 
     def is_ours(self, name, target):
-        """Whether ``target`` (dXXXX.cloudfront.net) is a candidate distribution that carries ``name``."""
-        candidates = self.p.get("candidate_distributions") or []
-        if not candidates or self.cloudfront is None:
-            return False, None
-        for candidate in candidates:
-            ident = str(candidate).rsplit("/", 1)[-1]
-            found = self.caller(self.cloudfront.get_distribution, Id=ident)["Distribution"]
-            aliases = [_norm(a) for a in ((found.get("DistributionConfig") or {}).get("Aliases") or {}).get("Items") or []]
-            if _norm(found.get("DomainName", "")) == target and name in aliases:
-                return True, found.get("Id", ident)
-        return False, None
+        """Whether ``target`` (dXXXX.cloudfront.net) is this domain's distribution, ``distribution_domain``.
+
+        That is the domain name of the distribution cloudfront_link_distribution
+        found for ``name``, which carries ``name`` as an alias: CloudFront lets
+        one distribution only have an alternate domain name (CNAMEAlreadyExists,
+        CloudFront Developer Guide, "Move an alternate domain name").
+        """
+        mine = _norm(self.p.get("distribution_domain") or "")
+        return bool(mine) and mine == target
 
     def classify(self, name, record):
         region = self.p.get("iterable_region") or "usdc"
@@ -462,11 +457,10 @@ class Preflight:
         if others and rtype == "CNAME":
             return "other_region", "%s: Iterable's origin for %s, not %s" % (shown, others[0], region), others[0]
         if target and target.endswith(CLOUDFRONT_SUFFIX):
-            ours, ident = self.is_ours(name, target)
-            if ours:
-                return "ours", "%s: this domain's CloudFront distribution %s" % (shown, ident), ident
-            return "other", "%s: a CloudFront distribution that is not this domain's (it does not use " \
-                            "the domain's certificate)" % shown, None
+            if self.is_ours(name, target):
+                return "ours", "%s: this domain's CloudFront distribution" % shown, None
+            return "other", "%s: a CloudFront distribution that is not this domain's (not the one that " \
+                            "carries the domain as an alias)" % shown, None
         return "other", "%s: neither Iterable's origin nor this domain's distribution" % shown, None
 
     def check_record(self, name, record):
@@ -475,8 +469,6 @@ class Preflight:
         region = self.p.get("iterable_region") or "usdc"
         result = {"kind": kind, "description": what, "type": record["type"], "values": record["values"],
                   "ttl": record["ttl"], "alias": record.get("alias", False)}
-        if kind == "ours":
-            result["distribution_id"] = extra
         old = "%s %s" % (record["type"], ", ".join(record["values"])) if record["type"] else "nothing"
         if kind == "none":
             result["cutover"] = "%s: nothing today; the cutover creates the record to the distribution" % name
@@ -556,7 +548,6 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     failed check is a failed result whose ``msg`` lists every problem, each
     naming what to fix; the checks' data stays in the result.
     """
-    caller = AwsCaller()
     result = {"changed": False}
     try:
         for field in ("checks",):
@@ -567,20 +558,10 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
             raise LinktrackError("iterable_region: %r is not one of %s."
                                  % (params.get("iterable_region"), ", ".join(ORIGINS)), field="iterable_region")
         wire = WireDns(timeout=params.get("query_timeout") or 3.0)
-        cloudfront = None
-        if params.get("candidate_distributions") and client_factory is not None:
-            cloudfront = _LazyClient(client_factory, "cloudfront")
-        preflight = Preflight(wire, params, cloudfront=cloudfront, caller=caller)
-        result.update(preflight.run())
+        result.update(Preflight(wire, params).run())
         result["dns_questions"] = wire.questions
     except LinktrackError as exc:
-        failed = exc.as_result()
-        failed["aws_requests"] = caller.calls
-        return failed
-    except Exception as exc:  # noqa: BLE001 - an AWS error while reading a candidate distribution
-        return {"failed": True, "changed": False, "aws_requests": caller.calls,
-                "msg": "candidate_distributions: reading the distribution failed: %s" % exc}
-    result["aws_requests"] = caller.calls
+        return exc.as_result()
     if progress is not None:
         for line in result["messages"]:
             progress("%s: %s" % (result["name"], line))
@@ -589,17 +570,3 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
         result["msg"] = "DNS preflight for %s refused, nothing was changed: %s" % (
             result["name"], " ".join(result["problems"]))
     return result
-
-
-class _LazyClient:
-    """A boto3 client made at the first call: a preflight that needs no CloudFront read makes none."""
-
-    def __init__(self, factory, service):
-        self._factory = factory
-        self._service = service
-        self._client = None
-
-    def __getattr__(self, attr):
-        if self._client is None:
-            self._client = self._factory(self._service)
-        return getattr(self._client, attr)

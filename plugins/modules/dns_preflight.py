@@ -25,20 +25,18 @@ description:
     is never seen by ACM's validation (the certificate stays pending).
   - B(The existing record.) What the domain answers today, C(record.kind) - V(none); V(origin), Iterable's origin of
     O(iterable_region); V(other_region), the other region's origin (refused, almost certainly a wrong O(iterable_region));
-    V(ours), a CloudFront distribution named in O(candidate_distributions) that carries the domain as an alias;
+    V(ours), the C(cloudfront.net) name given in O(distribution_domain), the domain's own distribution;
     V(other), anything else (refused unless O(takeover=true)). The result says what the cutover will change.
   - B(TTL.) How long resolvers may keep sending clicks to the old target after the cutover (the old record's TTL).
   - Asks the zone's authoritative servers directly (recursion off), the parent zone's servers directly, and the
     system resolver only for names outside both zones (a CNAME target's CAA, the parents above the parent zone).
-  - Makes one CloudFront C(GetDistribution) request per candidate distribution, and only when the domain points at
-    a C(cloudfront.net) name.
+  - Makes no AWS request. The role reads the domain's distribution beforehand (M(linktrack.https.cloudfront_link_distribution)
+    in check mode) and passes its domain name as O(distribution_domain).
 author:
   - linktrack.https contributors (@linktrack-https)
 requirements:
   - dnspython
-  - boto3 (only with O(candidate_distributions))
-extends_documentation_fragment: [amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3,
-  linktrack.https.attributes.read_only, linktrack.https.attributes]
+extends_documentation_fragment: [linktrack.https.attributes.read_only, linktrack.https.attributes]
 options:
   name:
     description: The tracking domain, such as V(links.example.com).
@@ -92,14 +90,14 @@ options:
       - Replace a record that points elsewhere (kind V(other)) or at the other region's origin (V(other_region)).
     type: bool
     default: false
-  candidate_distributions:
+  distribution_domain:
     description:
-      - Ids or ARNs of the distributions that may be this domain's, for example the C(in_use_by) of the domain's ACM
-        certificate. A C(cloudfront.net) target counts as V(ours) only when one of them has that domain name and
-        carries O(name) as an alias.
-    type: list
-    elements: str
-    default: []
+      - The C(dXXXX.cloudfront.net) name of this domain's CloudFront distribution: the
+        RV(linktrack.https.cloudfront_link_distribution#module:domain_name) of the distribution that carries O(name) as
+        an alias (CloudFront lets only one distribution have it). A C(cloudfront.net) target counts as V(ours) only when
+        it is this name. Empty - no distribution yet.
+    type: str
+    default: ""
   checks:
     description: The checks to make.
     type: list
@@ -129,7 +127,7 @@ EXAMPLES = r"""
     servers: ["127.0.0.1:15354"]
     parent_servers: ["127.0.0.1:15356"]
     current_records: "{{ route53_read.snapshot.record_sets }}"
-    candidate_distributions: "{{ certificate.in_use_by }}"
+    distribution_domain: "{{ distribution.domain_name | default('') }}"
 """
 
 RETURN = r"""
@@ -182,19 +180,14 @@ passed:
   description: Whether no check refused.
   returned: success
   type: bool
-aws_requests:
-  description: CloudFront requests made (0 unless the domain points at a C(cloudfront.net) name).
-  returned: always
-  type: int
 dns_questions:
   description: DNS questions asked directly of servers.
   returned: success
   type: int
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
 from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
 from ansible_collections.linktrack.https.plugins.module_utils._preflight import (
     CHECKS,
@@ -213,7 +206,7 @@ ARGUMENT_SPEC = dict(
     current_records=dict(type="list", elements="dict"),
     iterable_region=dict(type="str", choices=list(ORIGINS), default="usdc"),
     takeover=dict(type="bool", default=False),
-    candidate_distributions=dict(type="list", elements="str", default=[]),
+    distribution_domain=dict(type="str", default=""),
     checks=dict(type="list", elements="str", choices=list(CHECKS), default=list(CHECKS)),
     query_timeout=dict(type="float", default=3),
 )
@@ -221,7 +214,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module_main(AnsibleAWSModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, client_factory=aws_client)
+    module_main(AnsibleModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module)
 
 
 if __name__ == "__main__":

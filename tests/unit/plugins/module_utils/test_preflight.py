@@ -71,20 +71,10 @@ class FakeDns:
         return self.world.get((name, rdtype), answer("nxdomain"))
 
 
-class FakeCloudFront:
-    def __init__(self, distributions):
-        self.distributions = distributions
-        self.calls = []
-
-    def get_distribution(self, Id):
-        self.calls.append(Id)
-        return {"Distribution": self.distributions[Id]}
-
-
 def params(**extra):
     base = dict(name="links.example.com", zone="", servers=["192.0.2.1"], zone_name_servers=[],
                 parent_servers=["192.0.2.2"], port=53, current_records=None, iterable_region="usdc", takeover=False,
-                candidate_distributions=[], checks=["caa", "delegation", "record"], query_timeout=3)
+                distribution_domain="", checks=["caa", "delegation", "record"], query_timeout=3)
     base.update(extra)
     return base
 
@@ -93,8 +83,8 @@ def cname(value, ttl=300):
     return {("links.example.com", "CNAME"): answer("answer", [value], ttl)}
 
 
-def run(fake, cloudfront=None, **extra):
-    return Preflight(fake, params(**extra), cloudfront=cloudfront).run()
+def run(fake, **extra):
+    return Preflight(fake, params(**extra)).run()
 
 
 # ---- CAA ---------------------------------------------------------------------
@@ -261,41 +251,32 @@ def test_plain_addresses_are_something_else():
     assert result["ttl"]["seconds"] == 60
 
 
-def test_our_distribution_by_cname_passes_with_one_request():
-    cloudfront = FakeCloudFront({"E1": {"Id": "E1", "DomainName": DIST,
-                                        "DistributionConfig": {"Aliases": {"Items": ["links.example.com"]}}}})
-    result = run(FakeDns(zone=cname(DIST)), cloudfront=cloudfront,
-                 candidate_distributions=["arn:aws:cloudfront::123456789012:distribution/E1"])
+def test_our_distribution_by_cname_passes():
+    result = run(FakeDns(zone=cname(DIST + ".")), distribution_domain=DIST.upper())
     assert result["record"]["kind"] == "ours"
-    assert result["record"]["distribution_id"] == "E1"
     assert result["passed"]
-    assert cloudfront.calls == ["E1"]
     assert not any(line.startswith("TTL:") for line in result["messages"])
 
 
-def test_a_distribution_without_our_alias_is_someone_elses():
-    cloudfront = FakeCloudFront({"E1": {"Id": "E1", "DomainName": DIST,
-                                        "DistributionConfig": {"Aliases": {"Items": ["other.example.com"]}}}})
-    result = run(FakeDns(zone=cname(DIST)), cloudfront=cloudfront, candidate_distributions=["E1"])
+def test_another_distribution_is_someone_elses():
+    result = run(FakeDns(zone=cname(DIST)), distribution_domain="d222222abcdef8.cloudfront.net")
     assert result["record"]["kind"] == "other"
     assert "link_domain_takeover" in result["problems"][0]
 
 
-def test_a_distribution_without_candidates_makes_no_request():
-    cloudfront = FakeCloudFront({})
-    result = run(FakeDns(zone=cname(DIST)), cloudfront=cloudfront)
+def test_a_cloudfront_target_without_a_distribution_of_ours_is_someone_elses():
+    result = run(FakeDns(zone=cname(DIST)))
     assert result["record"]["kind"] == "other"
-    assert cloudfront.calls == []
+    assert not result["passed"]
+    assert run(FakeDns(zone=cname(DIST)), takeover=True)["passed"]
 
 
 def test_route53_alias_records_from_the_provider_read():
-    cloudfront = FakeCloudFront({"E1": {"Id": "E1", "DomainName": DIST,
-                                        "DistributionConfig": {"Aliases": {"Items": ["links.example.com"]}}}})
     sets = [{"Name": "links.example.com.", "Type": "A",
              "AliasTarget": {"DNSName": DIST + ".", "HostedZoneId": "Z2FDTNDATAQYW2", "EvaluateTargetHealth": False}},
             {"Name": "_x.links.example.com.", "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": "y"}]}]
     fake = FakeDns()
-    result = run(fake, cloudfront=cloudfront, current_records=sets, candidate_distributions=["E1"])
+    result = run(fake, current_records=sets, distribution_domain=DIST)
     assert result["record"]["kind"] == "ours"
     assert result["record"]["alias"] is True
     assert ("links.example.com", "CNAME", ("192.0.2.1",)) not in fake.asked
