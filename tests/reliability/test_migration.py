@@ -23,8 +23,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -42,6 +44,7 @@ import relhelpers  # noqa: E402  pylint: disable=wrong-import-position
 from linktrack_sandbox import prober as click_prober  # noqa: E402  pylint: disable=wrong-import-position
 
 TEARDOWN = os.path.join(relhelpers.ROOT, "playbooks", "teardown_link_domain.yml")
+PREPARE = os.path.join(relhelpers.ROOT, "playbooks", "prepare_link_domain_ttl.yml")
 FIGURES_FILE = os.environ.get("MIGRATION_FIGURES") or os.path.join(relhelpers.ROOT, "tests", "output", "migration-figures.md")
 RUN_ID = uuid.uuid4().hex[:5]
 RESULTS = []
@@ -161,10 +164,11 @@ def check_bar(name, probe, runs, expect_revert=False):
     return summary
 
 
-def scenario(sandbox, tmp_path, name, provider_key, kill=None, teardown=False, ttl=None, teardown_extra=(), keep=None):
+def scenario(sandbox, tmp_path, name, provider_key, kill=None, teardown=False, ttl=None, teardown_extra=(), keep=None,
+             before=None):
     """The migration with the prober on; ``ttl``: every record of the domain has that TTL and the prober caches
     answers for it (a caching resolver), else the prober asks the authoritative server each time. ``keep`` (a dict)
-    gets the prober and the runs."""
+    gets the prober and the runs. ``before(workdir, domain, inventory)`` runs before the prober starts."""
     provider = dict(PROVIDERS[provider_key], link_domain_iterable_region="usdc")
     if ttl is not None:
         provider["link_domain_dns_ttl"] = ttl
@@ -172,6 +176,8 @@ def scenario(sandbox, tmp_path, name, provider_key, kill=None, teardown=False, t
     workdir = str(tmp_path)
     http_cname(sandbox, domain, provider["link_domain_dns_provider"], ttl=ttl or 300)
     inventory = kill_trials.write_inventory(workdir, domain, provider)
+    if before is not None:
+        before(workdir, domain, inventory)
     probe = click_prober.from_env(sandbox.env, domain, provider["link_domain_dns_provider"],
                                   max_seconds=PROBER_MAX_SECONDS, max_clicks=PROBER_MAX_CLICKS, cache=ttl is not None)
     runs = []
@@ -374,3 +380,92 @@ def test_rehearsal_that_fails_leaves_the_real_name_alone(migration_sandbox, tmp_
     state = kill_trials.inspect_domain(sandbox, domain, {"link_domain_dns_provider": "route53"})
     assert state["distributions"] == [] and state["certificates"] == []
     assert kill_trials.inspect_domain(sandbox, sibling, {"link_domain_dns_provider": "route53"})["distributions"]
+
+
+# --------------------------------------------------------------------------
+# link_domain_prepare_ttl: lower the TTL in a run of its own, before the cutover
+# --------------------------------------------------------------------------
+
+PREPARED_TTL = 30
+
+
+def recap_changed(log_file, domain):
+    """The changed= count of the domain in the run's PLAY RECAP."""
+    with open(log_file) as handle:
+        text = handle.read()
+    found = re.findall(r"(?m)^%s\s*:.*?changed=(\d+)" % re.escape(domain), text)
+    assert found, "no PLAY RECAP for %s in %s" % (domain, log_file)
+    return int(found[-1]), text
+
+
+def cname_and_ttl(sandbox, domain, provider):
+    """(target, TTL) of the domain's CNAME as its authoritative server answers it."""
+    import dns.message
+    import dns.query
+    import dns.rdatatype
+
+    if provider == "route53":
+        server = (sandbox["SANDBOX_R53_DNS_SERVER"], int(sandbox["SANDBOX_R53_DNS_PORT"]))
+    else:
+        server = (sandbox["SANDBOX_DNS_SERVER"], int(sandbox["SANDBOX_DNS_PORT"]))
+    answer = dns.query.udp(dns.message.make_query(domain, "CNAME"), server[0], port=server[1], timeout=5)
+    for rrset in answer.answer:
+        if rrset.rdtype == dns.rdatatype.CNAME:
+            return rrset[0].target.to_text().rstrip("."), rrset.ttl
+    return None, None
+
+
+def prepare_runs(sandbox, provider, workdir, domain, inventory, figures):
+    """Check mode first (nothing written), the prepare run (TTL 300 -> PREPARED_TTL), a second run and one more in
+    check mode (changed=0 both)."""
+    extra = ["-e", "link_domain_prepare_ttl=%d" % PREPARED_TTL]
+    dry = run_playbook(sandbox, workdir, "prepare0-" + domain.split(".")[0], inventory, playbook=PREPARE,
+                       extra=extra + ["--check", "--diff"])
+    assert dry["rc"] == 0, _tail(dry["log"])
+    assert "would be lowered from 300 s to %d s" % PREPARED_TTL in recap_changed(dry["log"], domain)[1]
+    assert cname_and_ttl(sandbox, domain, provider) == ("links.iterable.com", 300)
+    before = time.time()
+    first = run_playbook(sandbox, workdir, "prepare-" + domain.split(".")[0], inventory, playbook=PREPARE, extra=extra)
+    after = time.time()
+    assert first["rc"] == 0, _tail(first["log"])
+    changed, text = recap_changed(first["log"], domain)
+    assert changed == 1, _tail(first["log"])
+    assert cname_and_ttl(sandbox, domain, provider) == ("links.iterable.com", PREPARED_TTL)
+    # "start the cutover run ... at <now + the old TTL> or later", in UTC
+    at = re.search(r"at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC or later", text)
+    assert at, _tail(first["log"])
+    epoch = calendar.timegm(time.strptime(at.group(1), "%Y-%m-%d %H:%M:%S"))
+    assert before + 300 - 1 <= epoch <= after + 300, (before, at.group(1), after)
+    second = run_playbook(sandbox, workdir, "prepare2-" + domain.split(".")[0], inventory, playbook=PREPARE, extra=extra)
+    assert second["rc"] == 0 and recap_changed(second["log"], domain)[0] == 0, _tail(second["log"])
+    assert "is already %d s" % PREPARED_TTL in recap_changed(second["log"], domain)[1]
+    check = run_playbook(sandbox, workdir, "prepare3-" + domain.split(".")[0], inventory, playbook=PREPARE,
+                         extra=extra + ["--check", "--diff"])
+    assert check["rc"] == 0 and recap_changed(check["log"], domain)[0] == 0, _tail(check["log"])
+    # nothing but the TTL: no certificate, no distribution
+    state = kill_trials.inspect_domain(sandbox, domain, {"link_domain_dns_provider": provider})
+    assert state["distributions"] == [] and state["certificates"] == [], state
+    figures.extend([dry, first, second, check])
+
+
+@pytest.mark.parametrize("provider_key", ["route53-cname", "rfc2136"])
+def test_prepare_ttl_then_the_cutover_keeps_every_click(migration_sandbox, tmp_path, provider_key):
+    """link_domain_prepare_ttl: TTL 300 -> 30 in a run of its own (a second run and check mode change nothing), then
+    the normal setup migrates with the prober on at 0 broken clicks."""
+    provider = PROVIDERS[provider_key]["link_domain_dns_provider"]
+    runs = []
+    scenario(migration_sandbox, tmp_path, "prepared-" + provider_key, provider_key,
+             before=lambda workdir, domain, inventory: prepare_runs(migration_sandbox, provider, workdir, domain,
+                                                                    inventory, runs))
+    assert len(runs) == 4
+
+
+def test_prepare_ttl_refuses_a_domain_without_a_record(migration_sandbox, tmp_path):
+    domain = "mig-%s-norecord.example.com" % RUN_ID
+    inventory = kill_trials.write_inventory(str(tmp_path), domain, dict(PROVIDERS["route53-cname"]))
+    run = run_playbook(migration_sandbox, str(tmp_path), "prepare-norecord", inventory, playbook=PREPARE)
+    assert run["rc"] != 0
+    with open(run["log"]) as handle:
+        text = handle.read()
+    assert "link_domain_name: %s has no record yet" % domain in text, _tail(run["log"])
+    assert cname_and_ttl(migration_sandbox, domain, "route53") == (None, None)
