@@ -149,12 +149,8 @@ notes:
   - C(--diff) shows exactly the fields that would change (C(certificate), C(tags) or C(certificates)).
   - Belongs to the action group C(group/linktrack.https.aws), so one C(module_defaults) entry can set the
     AWS connection options of every AWS module of the collection.
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - linktrack.https.attributes
-  - linktrack.https.wait
+extends_documentation_fragment: [amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3,
+  linktrack.https.attributes, linktrack.https.wait]
 seealso:
   - name: Requirements for using SSL/TLS certificates with CloudFront
     description: Why the certificate must be in us-east-1 and which keys CloudFront accepts.
@@ -390,7 +386,7 @@ wait_history:
     - {what: "certificate arn:aws:acm:us-east-1:123456789012:certificate/0f3c", state: PENDING_VALIDATION,
        elapsed: 0.0, timeout: 3600, done: false}
 retries:
-  description: How many AWS calls were retried after throttling or a transient error.
+  description: How many ACM requests (and CloudFront ones, with O(state=absent)) were retried after throttling or a transient error.
   returned: always
   type: int
   sample: 0
@@ -405,6 +401,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.linktrack.https.plugins.module_utils._acm import KEY_ALGORITHMS, run_module
 from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
+from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
 
 # The action plugin of the same name validates with these too (plugins/action/).
 ARGUMENT_SPEC = dict(
@@ -427,11 +424,7 @@ MODULE_KWARGS = dict(required_one_of=[["domain_name", "certificate_arn"]], suppo
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    result = run_module(module.params, module.check_mode, module._diff, client_factory=lambda service: aws_client(module, service))
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(AnsibleAWSModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, client_factory=aws_client)
 
 
 if __name__ == "__main__":

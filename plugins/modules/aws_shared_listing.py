@@ -28,12 +28,8 @@ author:
   - linktrack.https contributors (@linktrack-https)
 requirements:
   - boto3
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - linktrack.https.attributes.read_only
-  - linktrack.https.attributes
+extends_documentation_fragment: [amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3,
+  linktrack.https.attributes.read_only, linktrack.https.attributes]
 options:
   list_certificates:
     description: Make the ACM listing (in us-east-1, where CloudFront takes its certificates from).
@@ -97,7 +93,7 @@ errors:
   elements: str
   sample: ["zones: the route53 listing failed (AccessDenied); each host lists on its own."]
 retries:
-  description: How many AWS calls were retried after throttling or a transient error.
+  description: How many ACM and Route 53 requests were retried (throttling, or a transient error such as a dropped connection).
   returned: always
   type: int
   sample: 0
@@ -111,23 +107,16 @@ aws_requests:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
+from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
 from ansible_collections.linktrack.https.plugins.module_utils._shared_listing import run_module
 
 # The action plugin of the same name validates with these too (plugins/action/).
-ARGUMENT_SPEC = dict(
-    list_certificates=dict(type="bool", default=True),
-    list_zones=dict(type="bool", default=True),
-)
+ARGUMENT_SPEC = dict(list_certificates=dict(type="bool", default=True), list_zones=dict(type="bool", default=True))
 MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    result = run_module(module.params, module.check_mode, module._diff,
-                        client_factory=lambda service: aws_client(module, service), warn=module.warn)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(AnsibleAWSModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, client_factory=aws_client)
 
 
 if __name__ == "__main__":

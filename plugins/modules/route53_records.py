@@ -156,12 +156,8 @@ options:
     default: true
   wait_timeout:
     default: 300
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - linktrack.https.attributes
-  - linktrack.https.wait
+extends_documentation_fragment: [amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3,
+  linktrack.https.attributes, linktrack.https.wait]
 notes:
   - O(wait=true) waits until Route 53 reports the change C(INSYNC) (on all its name servers).
   - Route 53 is a global service; requests are signed for us-east-1 whatever O(region) says.
@@ -317,10 +313,8 @@ retries:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.linktrack.https.plugins.module_utils._aws import aws_client
-from ansible_collections.linktrack.https.plugins.module_utils._route53 import (
-    CLOUDFRONT_HOSTED_ZONE_ID,
-    run_module,
-)
+from ansible_collections.linktrack.https.plugins.module_utils._common import module_main
+from ansible_collections.linktrack.https.plugins.module_utils._route53 import CLOUDFRONT_HOSTED_ZONE_ID, run_module
 from ansible_collections.linktrack.https.plugins.module_utils._records import RECORD_TYPES
 
 # The action plugin of the same name validates with these too (plugins/action/).
@@ -357,11 +351,7 @@ MODULE_KWARGS = dict(supports_check_mode=True)
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, **MODULE_KWARGS)
-    result = run_module(module.params, module.check_mode, module._diff, client_factory=lambda service: aws_client(module, service))
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(AnsibleAWSModule, ARGUMENT_SPEC, MODULE_KWARGS, run_module, client_factory=aws_client)
 
 
 if __name__ == "__main__":
