@@ -26,7 +26,7 @@ options:
     type: dict
     required: true
   domain:
-    description: The tracking domain.
+    description: The tracking domain, named in the first line of the block (such as C(ACTION NEEDED IN ITERABLE for DOMAIN)).
     type: str
     required: true
   confirmed:
