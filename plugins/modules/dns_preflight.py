@@ -92,7 +92,7 @@ options:
     default: false
   distribution_domain:
     description:
-      - The C(dXXXX.cloudfront.net) name of this domain's CloudFront distribution: the
+      - The C(dXXXX.cloudfront.net) name of this domain's CloudFront distribution, the
         RV(linktrack.https.cloudfront_link_distribution#module:domain_name) of the distribution that carries O(name) as
         an alias (CloudFront lets only one distribution have it). A C(cloudfront.net) target counts as V(ours) only when
         it is this name. Empty - no distribution yet.

@@ -77,8 +77,8 @@ def zone_read(fake, known=None, **kwargs):
     kwargs.setdefault("records", [{"name": "_probe.links.example.com", "type": "TXT"}])
     kwargs.setdefault("read_names", ["links.example.com"])
     kwargs.setdefault("state", "absent")  # the preflight's probe when there are no validation records yet
-    result = Route53Records(fake, caller, clock=FakeClock()).run(Request(known_zones=known, wait=False, **kwargs),
-                                                                  check_mode=True)
+    request = Request(known_zones=known, wait=False, **kwargs)
+    result = Route53Records(fake, caller, clock=FakeClock()).run(request, check_mode=True)
     return result, [op for op, _kw in fake.calls]
 
 
