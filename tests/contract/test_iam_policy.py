@@ -43,7 +43,7 @@ TEARDOWN_TASKS = os.path.join(ROOT, "roles", "link_domain", "tasks", "teardown.y
 # Actions that support no resource-level permissions (Service Authorization
 # Reference: no resource type), so "*" is the narrowest Resource possible.
 RESOURCE_STAR_ONLY = {"acm:ListCertificates", "acm:RequestCertificate", "cloudfront:ListDistributions",
-                      "route53:ListHostedZonesByName"}
+                      "route53:ListHostedZonesByName", "route53:ListHostedZones"}
 # The resource type of every other action, as an ARN pattern.
 RESOURCE_ARNS = {
     "acm": "arn:aws:acm:us-east-1:*:certificate/*",
@@ -64,7 +64,8 @@ def _camel(snake):
 
 def module_api_calls():
     """IAM actions of every AWS API call in the AWS module_utils (read from the code)."""
-    services = {"_acm.py": "acm", "_cloudfront.py": "cloudfront", "_route53.py": "route53"}
+    # _shared_listing.py: Route 53's ListHostedZones (its ACM listing is _acm.py's own _list)
+    services = {"_acm.py": "acm", "_cloudfront.py": "cloudfront", "_route53.py": "route53", "_shared_listing.py": "route53"}
     actions = set()
     for fname, service in services.items():
         with open(os.path.join(ROOT, "plugins", "module_utils", fname)) as f:
