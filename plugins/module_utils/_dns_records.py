@@ -33,6 +33,7 @@ import os
 from ansible_collections.linktrack.https.plugins.module_utils._aws import new_caller
 from ansible_collections.linktrack.https.plugins.module_utils._common import (
     Clock,
+    Differences,
     LinktrackError,
     Progress,
     format_duration,
@@ -460,7 +461,17 @@ def validate(params):
                              % params["provider"], field="records")
 
 
-def run(params, check_mode=False, client_factory=None, progress=None, checker=None, transport=None, clock=None):
+def records_diff(records, subject):
+    """Ansible's ``--diff`` of the changed records only: one field per ``NAME TYPE``, its text before and after."""
+    differences = Differences()
+    for rec in records:
+        if rec["changed"]:
+            differences.add("%s %s" % (rec["name"], rec["type"]), rec["before"], rec["after"])
+    return differences.as_diff(before_header="%s (DNS now)" % subject, after_header="%s (DNS wanted)" % subject)
+
+
+def run(params, check_mode=False, client_factory=None, progress=None, checker=None, transport=None, clock=None,
+        diff=False):
     """The result dict of one DNS step; raises ``LinktrackError`` (or an AWS error) on failure."""
     validate(params)
     drain_seconds = params.get("drain_seconds") or 0
@@ -478,6 +489,8 @@ def run(params, check_mode=False, client_factory=None, progress=None, checker=No
     changed = bool(deletes or upserts)
     result = {"changed": changed, "provider": provider.name, "purpose": params["purpose"], "state": request.state,
               "records": records, "confirmed": [], "blocked": False}
+    if diff and changed:
+        result["diff"] = records_diff(records, params.get("subject") or request.subject)
     if changed and not params["allow_changes"]:
         subject = params.get("subject") or request.subject
         reason = params["blocked_reason"] or "the changes are not allowed."
@@ -548,6 +561,6 @@ def confirm(provider, request, deletes, upserts, params, progress):
 def run_module(params, check_mode=False, diff=False, client_factory=None, warn=None, progress=None):
     """What ``dns_records`` does with its validated ``params`` (its ``main()`` and its action plugin call this)."""
     try:
-        return run(params, check_mode=check_mode, client_factory=client_factory, progress=progress)
+        return run(params, check_mode=check_mode, client_factory=client_factory, progress=progress, diff=diff)
     except Exception as exc:  # noqa: BLE001 - one failed result for every error
         return result_from_exception(exc, {"changed": False, "provider": params.get("provider")})

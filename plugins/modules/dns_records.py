@@ -198,7 +198,7 @@ attributes:
   check_mode:
     details: Reads only; the report shows what would change, and V(manual) shows the instructions without waiting.
   diff_mode:
-    details: No diff; RV(records) gives each record's value before and after.
+    details: The diff has one field per changed record (C(NAME TYPE)), its value before and after; RV(records) has every record.
 notes:
   - The AWS options only matter for V(route53).
   - Run by the action plugin, the manual instructions and every poll are shown while the task runs.

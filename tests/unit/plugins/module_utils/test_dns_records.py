@@ -134,10 +134,10 @@ def rfc2136(**kw):
 CUTOVER = [{"name": "links.example.com", "type": "CNAME", "value": DIST, "ttl": 300}]
 
 
-def run_rfc(zone, records=None, check_mode=False, **kw):
+def run_rfc(zone, records=None, check_mode=False, diff=False, **kw):
     checker = FakeChecker(zone)
     result = _dns_records.run(params("rfc2136", records or CUTOVER, rfc2136=rfc2136(), **kw), check_mode=check_mode,
-                              checker=checker, transport=zone)
+                              checker=checker, transport=zone, diff=diff)
     return result, checker
 
 
@@ -172,6 +172,21 @@ def test_rfc2136_other_ttl_is_a_change_and_replace_types_give_way_in_the_same_up
     assert ("links.example.com", "A") not in zone.records
     assert [(r["type"], r["changed"], r["after"]) for r in result["records"]] == [
         ("A", True, None), ("CNAME", True, "CNAME " + DIST)]
+
+
+def test_diff_shows_exactly_the_changed_records():
+    zone = FakeZone(records={("links.example.com", "CNAME"): (300, [OLD + "."]),
+                             ("_v.links.example.com", "CNAME"): (300, ["_v.acm-validations.aws."])})
+    records = CUTOVER + [{"name": "_v.links.example.com", "type": "CNAME", "value": "_v.acm-validations.aws", "ttl": 300}]
+    result, _checker = run_rfc(zone, records=records, check_mode=True, diff=True)
+    assert result["diff"]["before"] == {"links.example.com CNAME": "CNAME " + OLD}
+    assert result["diff"]["after"] == {"links.example.com CNAME": "CNAME " + DIST}
+    assert zone.updates == []
+    result, _checker = run_rfc(zone, records=records, diff=True)
+    again, _checker = run_rfc(zone, records=records, diff=True)
+    assert result["changed"] is True and again["changed"] is False and "diff" not in again
+    without, _checker = run_rfc(FakeZone(records={("links.example.com", "CNAME"): (300, [OLD + "."])}))
+    assert "diff" not in without
 
 
 def test_rfc2136_check_mode_sends_nothing():
