@@ -105,7 +105,7 @@ def run_module(params, check_mode=False, diff=False, client_factory=None, warn=N
     the hint, so a failed hint never fails the play.
     """
     caller = new_caller()
-    result = {"changed": False, "certificates": None, "zones": None, "errors": []}
+    result = {"changed": False, "certificates": None, "zones": None, "errors": [], "scope": params.get("scope") or ""}
     try:
         check_region(params, "aws_shared_listing")
         for key, wanted, service, lister in (("certificates", params.get("list_certificates", True), "acm", list_certificates),

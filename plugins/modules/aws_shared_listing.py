@@ -39,6 +39,13 @@ options:
     description: Make the Route 53 listing.
     type: bool
     default: true
+  scope:
+    description:
+      - An opaque label of the credentials the listings are made with, returned unchanged as RV(scope). The role
+        passes a hash of its AWS connection variables (endpoint, profile, access key id, region; never the secret), and
+        each host takes the listings as a hint only when its own label is the same.
+    type: str
+    default: ""
 notes:
   - Belongs to the action group C(group/linktrack.https.aws), so one C(module_defaults) entry can set the AWS
     connection options of every AWS module of the collection.
@@ -86,6 +93,11 @@ zones:
   type: list
   elements: dict
   sample: [{id: Z0123456789ABC, name: example.com, private: false}]
+scope:
+  description: O(scope), unchanged.
+  returned: always
+  type: str
+  sample: 3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea
 errors:
   description: The listings that failed, each with the AWS error code.
   returned: always
@@ -111,7 +123,8 @@ from ansible_collections.linktrack.https.plugins.module_utils._common import mod
 from ansible_collections.linktrack.https.plugins.module_utils._shared_listing import run_module
 
 # The action plugin of the same name validates with these too (plugins/action/).
-ARGUMENT_SPEC = dict(list_certificates=dict(type="bool", default=True), list_zones=dict(type="bool", default=True))
+ARGUMENT_SPEC = dict(list_certificates=dict(type="bool", default=True), list_zones=dict(type="bool", default=True),
+                     scope=dict(type="str", default=""))
 MODULE_KWARGS = dict(supports_check_mode=True)
 
 

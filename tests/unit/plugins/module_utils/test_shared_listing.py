@@ -328,3 +328,9 @@ def test_known_zones_that_are_not_zones_name_the_option():
     with pytest.raises(LinktrackError) as caught:
         Request([cname("links.example.com", DIST)], known_zones=[{"name": "example.com"}])
     assert caught.value.field == "known_zones"
+
+
+def test_the_scope_comes_back_unchanged_so_hosts_with_other_credentials_can_tell():
+    fake = FakeAcm()
+    assert shared(acm=fake, scope="abc123")["scope"] == "abc123"
+    assert shared(acm=fake)["scope"] == ""
