@@ -26,6 +26,7 @@ import pytest
 
 from ansible_collections.linktrack.https.plugins.module_utils import _dns_records
 from ansible_collections.linktrack.https.plugins.module_utils._common import LinktrackError
+from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.fakes import FakeClock
 from ansible_collections.linktrack.https.tests.unit.plugins.module_utils.test_route53 import FakeRoute53
 
 SECRET = "c2VjcmV0LXRoYXQtaXMtb25seS1mb3ItdGVzdHMtMDEyMzQ1Njc4OTAxMjM0NQ=="
@@ -305,24 +306,9 @@ def test_run_module_turns_errors_into_a_failed_result_without_the_secret():
     assert result["failed"] is True and "rfc2136.key_secret" in result["msg"] and "%%%" not in result["msg"]
 
 
-class FakeClock:
-    """A clock that does not sleep: ``sleep`` moves ``now``."""
-
-    def __init__(self):
-        self.t = 100.0
-        self.sleeps = []
-
-    def now(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
-
-
 def test_drain_waits_after_a_written_change_with_progress_lines():
     zone = FakeZone(records={("links.example.com", "CNAME"): (300, [DIST + "."])})
-    clock, lines = FakeClock(), []
+    clock, lines = FakeClock(start=100.0), []
     revert = [{"name": "links.example.com", "type": "CNAME", "value": OLD, "ttl": 300}]
     result = _dns_records.run(params("rfc2136", revert, rfc2136=rfc2136(), drain_seconds=25, subject="links.example.com"),
                               checker=FakeChecker(zone), transport=zone, clock=clock, progress=lines.append)
@@ -333,7 +319,7 @@ def test_drain_waits_after_a_written_change_with_progress_lines():
     assert result["report"][-1] == ("Waited 25s (drain_seconds) for resolvers to drop the old answer of "
                                     "links.example.com.")
     # nothing changed: nothing to drain
-    clock2 = FakeClock()
+    clock2 = FakeClock(start=100.0)
     again = _dns_records.run(params("rfc2136", revert, rfc2136=rfc2136(), drain_seconds=25),
                              checker=FakeChecker(zone), transport=zone, clock=clock2)
     assert again["changed"] is False and again["drained_seconds"] == 0 and clock2.sleeps == []
@@ -341,7 +327,7 @@ def test_drain_waits_after_a_written_change_with_progress_lines():
 
 def test_drain_check_mode_waits_nothing_and_says_so():
     zone = FakeZone(records={("links.example.com", "CNAME"): (300, [DIST + "."])})
-    clock = FakeClock()
+    clock = FakeClock(start=100.0)
     revert = [{"name": "links.example.com", "type": "CNAME", "value": OLD, "ttl": 300}]
     result = _dns_records.run(params("rfc2136", revert, rfc2136=rfc2136(), drain_seconds=300), check_mode=True,
                               checker=FakeChecker(zone), transport=zone, clock=clock)
