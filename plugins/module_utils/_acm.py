@@ -434,7 +434,7 @@ class AcmCertificateManager:
         """The certificate's tags, or ``None`` when it no longer exists."""
         return self._unless_gone(self._tags, arn)
 
-    def _list(self, statuses, key_types):
+    def list_summaries(self, statuses, key_types):
         summaries = []
         kwargs = {"Includes": {"keyTypes": list(key_types)}}
         if statuses:
@@ -524,7 +524,7 @@ class AcmCertificateManager:
             found = self._find_known(spec)
             if found[0] is not None:
                 return found
-        return self._choose(self._list(REUSABLE_STATUSES, [spec.key_algorithm]), spec)
+        return self._choose(self.list_summaries(REUSABLE_STATUSES, [spec.key_algorithm]), spec)
 
     def _find_known(self, spec):
         """The certificate the play's shared listing names for ``spec``, confirmed with this host's credentials.
@@ -636,7 +636,7 @@ class AcmCertificateManager:
         """
         mine_arn = mine["CertificateArn"]
         mine_tags = spec.request_tags()
-        summaries = self._list(REUSABLE_STATUSES, [spec.key_algorithm])
+        summaries = self.list_summaries(REUSABLE_STATUSES, [spec.key_algorithm])
         candidates = self._candidates(summaries, spec)
         if mine_arn not in [c.arn for c in candidates]:
             candidates.append(_Candidate(mine, True))  # the list may not show it yet
@@ -844,7 +844,7 @@ class AcmCertificateManager:
             cert = self._describe_or_none(spec.certificate_arn)
             targets = [cert] if cert is not None else []
         else:
-            summaries = self._list(None, ALL_KEY_TYPES)
+            summaries = self.list_summaries(None, ALL_KEY_TYPES)
             candidates = self._confirm(self._candidates(summaries, spec, present=False), spec, present=False)
             targets = []
             for cand in candidates:
@@ -1044,7 +1044,7 @@ class AcmCertificateManager:
         if not records:
             return records, []
         if summaries is None:
-            summaries = self._list(None, ALL_KEY_TYPES)
+            summaries = self.list_summaries(None, ALL_KEY_TYPES)
         gone = set(c["CertificateArn"] for c in targets)
         domains = set(_record_domain(r["domain_name"]) for r in records)
         needed = {}

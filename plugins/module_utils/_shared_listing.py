@@ -80,7 +80,7 @@ def certificate_summary(summary):
 def list_certificates(client, caller):
     """Every reusable certificate of the account, one paginated ListCertificates, compact."""
     manager = AcmCertificateManager(client, caller)
-    return [certificate_summary(s) for s in manager._list(REUSABLE_STATUSES, KEY_ALGORITHMS)]
+    return [certificate_summary(s) for s in manager.list_summaries(REUSABLE_STATUSES, KEY_ALGORITHMS)]
 
 
 def list_zones(client, caller):
